@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Differences between the kernels virt_enable supports, found by
+ * compat/probe.sh from the target kernel's headers at build time.
+ */
+#ifndef _VIRT_ENABLE_COMPAT_H
+#define _VIRT_ENABLE_COMPAT_H
+
+#include <linux/syscore_ops.h>
+#include <asm/reboot.h>
+
+#include "probed.h"
+
+/*
+ * VE_DEFINE_SYSCORE(name, suspend, resume, shutdown) defines syscore
+ * registration @name calling int suspend(void), void resume(void) and
+ * void shutdown(void), for either flavour of the syscore API.
+ */
+#ifdef VE_HAVE_REGISTER_SYSCORE
+#define VE_DEFINE_SYSCORE(name, suspend_fn, resume_fn, shutdown_fn)	\
+static int name##_suspend(void *data) { return suspend_fn(); }		\
+static void name##_resume(void *data) { resume_fn(); }			\
+static void name##_shutdown(void *data) { shutdown_fn(); }		\
+static struct syscore name = {						\
+	.ops = &(const struct syscore_ops) {				\
+		.suspend = name##_suspend,				\
+		.resume = name##_resume,				\
+		.shutdown = name##_shutdown,				\
+	},								\
+}
+
+#define ve_syscore_register(s)		register_syscore(s)
+#define ve_syscore_unregister(s)	unregister_syscore(s)
+#else
+#define VE_DEFINE_SYSCORE(name, suspend_fn, resume_fn, shutdown_fn)	\
+static struct syscore_ops name = {					\
+	.suspend = suspend_fn,						\
+	.resume = resume_fn,						\
+	.shutdown = shutdown_fn,					\
+}
+
+#define ve_syscore_register(s)		register_syscore_ops(s)
+#define ve_syscore_unregister(s)	unregister_syscore_ops(s)
+#endif
+
+/*
+ * The kernel's single emergency virtualization callback, run on every CPU
+ * for crash, kexec-on-panic and emergency reboot.  Kernels built without
+ * KVM have none, and then nothing forces VMX/SVM off in those paths.
+ */
+#ifdef VE_HAVE_EMERGENCY_VIRT_HOOK
+#define VE_HAVE_EMERGENCY_HOOK	1
+#define ve_emergency_hook_register(cb)	cpu_emergency_register_virt_callback(cb)
+#define ve_emergency_hook_unregister(cb) cpu_emergency_unregister_virt_callback(cb)
+#else
+#define VE_HAVE_EMERGENCY_HOOK	0
+static inline void ve_emergency_hook_register(void (*cb)(void)) { }
+static inline void ve_emergency_hook_unregister(void (*cb)(void)) { }
+#endif
+
+#endif /* _VIRT_ENABLE_COMPAT_H */

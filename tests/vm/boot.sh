@@ -1,0 +1,191 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# boot.sh qemu|bochs --kernel BZIMAGE --initrd CPIO --log LOG [--cpus N]
+#         [--mem MB] [--append "EXTRA CMDLINE"] [--timeout SECONDS]
+#         [--marker STRING] [--model BOCHS_CPU_MODEL]
+#
+# Boot a test guest, serial console to LOG, until a log line carries the
+# marker, the guest ends or the timeout passes.  The one place that knows
+# the emulators:
+#
+#   qemu   QEMU TCG, EPYC with SVM: the only real SVM on this host.
+#          Defaults: 4 CPUs, 300 s.
+#   bochs  Bochs, corei7_haswell_4770 (zambezi for a second SVM): the only
+#          emulator here that executes VMXON.  Defaults: 2 CPUs, 900 s.
+#
+# Both: 512 MB, marker VE-DONE, kernel command line "console=ttyS0 panic=-1"
+# plus --append.  Exit status: 0 marker seen, 2 timeout, 3 guest ended
+# without the marker.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+usage() {
+	sed -n 's/^# \{0,1\}//; 4,6p' "$0" >&2
+	exit 1
+}
+
+emulator=${1:-}
+case $emulator in
+qemu) cpus=4 timeout=300 ;;
+bochs) cpus=2 timeout=900 ;;
+*) usage ;;
+esac
+shift
+kernel='' initrd='' log='' mem=512 append='' marker=VE-DONE
+model=corei7_haswell_4770
+while [ $# -gt 0 ]; do
+	[ $# -ge 2 ] || usage
+	case $1 in
+	--kernel)  kernel=$2 ;;
+	--initrd)  initrd=$2 ;;
+	--log)     log=$2 ;;
+	--cpus)    cpus=$2 ;;
+	--mem)     mem=$2 ;;
+	--append)  append=$2 ;;
+	--timeout) timeout=$2 ;;
+	--marker)  marker=$2 ;;
+	--model)   model=$2 ;;
+	*)         usage ;;
+	esac
+	shift 2
+done
+if [ -z "$kernel" ] || [ -z "$initrd" ] || [ -z "$log" ]; then usage; fi
+[ -f "$kernel" ] || ve_die "no kernel at $kernel"
+[ -f "$initrd" ] || ve_die "no initrd at $initrd"
+: >"$log"
+log=$(realpath "$log")
+cmdline="console=ttyS0 panic=-1 $append"
+
+tmp=$(mktemp -d)
+pid=		# our child: qemu, or script(1) around bochs-bin
+bochs_pid=	# bochs-bin, in the session script(1) made for it
+
+qemu_start() {
+	# -no-reboot turns the guest's panic=-1 reboot into an exit; serial
+	# to the log only, and no monitor, so nothing touches the terminal.
+	qemu-system-x86_64 -accel tcg -cpu EPYC,+svm -smp "$cpus" -m "$mem" \
+		-nographic -no-reboot -monitor none -serial "file:$log" \
+		-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
+		</dev/null >"$tmp/emulator.out" 2>&1 &
+	pid=$!
+}
+
+qemu_said() {
+	# EPYC always draws "TCG doesn't support requested feature" warnings.
+	grep -v "TCG doesn't support" "$tmp/emulator.out" | tail -n 10 || true
+}
+
+bochs_start() {
+	# bochsrc has no quoting: a comma or blank would split the com1 line.
+	case $log in *[,[:space:]]*) ve_die "bochs cannot log to a path with commas or blanks: $log" ;; esac
+
+	# Bochs cannot load a bzImage: boot it from an El Torito ISO.
+	mkdir -p "$tmp/iso/isolinux"
+	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 \
+		"$tmp/iso/isolinux/"
+	cp "$kernel" "$tmp/iso/isolinux/linux"
+	cp "$initrd" "$tmp/iso/isolinux/initrd"
+	cat >"$tmp/iso/isolinux/isolinux.cfg" <<-EOF
+	SERIAL 0 115200
+	DEFAULT linux
+	PROMPT 0
+	TIMEOUT 0
+	LABEL linux
+	  KERNEL linux
+	  INITRD initrd
+	  APPEND $cmdline
+	EOF
+	xorriso -as mkisofs -quiet -o "$tmp/boot.iso" \
+		-b isolinux/isolinux.bin -c isolinux/boot.cat \
+		-no-emul-boot -boot-load-size 4 -boot-info-table "$tmp/iso" \
+		2>"$tmp/xorriso.out" ||
+		{ cat "$tmp/xorriso.out" >&2; ve_die "xorriso failed"; }
+
+	# clock sync=none: guest time follows executed instructions, so a
+	# slow host slows the guest instead of making it see stalls.
+	cat >"$tmp/bochsrc" <<-EOF
+	megs: $mem
+	romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot
+	vgaromimage: file=/usr/share/vgabios/vgabios.bin
+	cpu: model=$model, count=$cpus, ips=10000000, reset_on_triple_fault=0, ignore_bad_msrs=1
+	pci: enabled=1, chipset=i440fx
+	ata0-master: type=cdrom, path=$tmp/boot.iso, status=inserted
+	boot: cdrom
+	com1: enabled=1, mode=file, dev=$log
+	clock: sync=none
+	panic: action=fatal
+	display_library: term
+	log: $tmp/emulator.out
+	EOF
+	# Debian's Bochs is built with its debugger, which stops before the
+	# first instruction: "c" lets it run.
+	echo c >"$tmp/dbg.rc"
+
+	# The term display needs a terminal: script(1) gives it a pty.
+	# bochs-bin leaves script's session, hence the pid file to stop it by.
+	TERM=vt100 SHELL=/bin/sh script -qfec "echo \$\$ >$tmp/bochs.pid; stty rows 25 cols 80; exec bochs-bin -q -f $tmp/bochsrc -rc $tmp/dbg.rc" /dev/null \
+		</dev/null >"$tmp/console.out" 2>&1 &
+	pid=$!
+}
+
+bochs_said() { tail -n 10 "$tmp/emulator.out" 2>/dev/null || true; }
+
+# Stop the emulator if it still runs.  bochs-bin ignores SIGTERM and has
+# nothing to save: kill it outright, while it is still script's child (so a
+# reused pid is never hit), and let script reap it (init here does not reap
+# orphans promptly).  QEMU gets TERM, then KILL.
+stop_guest() {
+	[ -n "$pid" ] || return 0
+	[ -n "$bochs_pid" ] || [ ! -s "$tmp/bochs.pid" ] || bochs_pid=$(cat "$tmp/bochs.pid")
+	if [ -n "$bochs_pid" ]; then
+		[ "$(ps -o ppid= -p "$bochs_pid" | tr -d ' ')" != "$pid" ] ||
+			kill -KILL "$bochs_pid" 2>/dev/null || true
+	else
+		kill "$pid" 2>/dev/null || true
+	fi
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	pid='' bochs_pid=''
+}
+trap 'stop_guest; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+# Bochs has no -no-reboot: a panicking guest would boot the ISO again and
+# could print the marker a second time, so a panic or reboot line ends it.
+guest_alive() {
+	kill -0 "$pid" 2>/dev/null &&
+	! grep -qE 'Kernel panic - not syncing|reboot: Restarting system' "$log"
+}
+marker_seen() { grep -qF -- "$marker" "$log"; }
+
+fail() {
+	ve_log "$emulator: $1; last lines of $log:"
+	tail -n 30 "$log" | tr -d '\r' >&2
+	said=$("${emulator}_said")
+	[ -z "$said" ] || { ve_log "$emulator said:"; echo "$said" >&2; }
+	exit "$2"
+}
+
+start=$EPOCHREALTIME
+"${emulator}_start"
+deadline=$((SECONDS + timeout))
+until marker_seen; do
+	guest_alive || { marker_seen && break; fail "guest ended without printing $marker" 3; }
+	[ $SECONDS -lt $deadline ] || fail "timeout: no $marker after $timeout s" 2
+	sleep 0.2
+done
+elapsed=$(awk "BEGIN { printf \"%.1f\", $EPOCHREALTIME - $start }")
+
+# Let the guest power off by itself (Bochs: "ACPI control: soft power off",
+# rc 1): splats at shutdown belong in the log.
+for _ in $(seq 100); do
+	guest_alive || break
+	sleep 0.2
+done
+stop_guest
+ve_log "$emulator: $marker after $elapsed s ($cpus cpus)"

@@ -1,0 +1,25 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-module.sh KERNEL_DIR OUT_DIR [MAKE_ARGS...]
+#
+# Build virt_enable.ko (and the test modules) against KERNEL_DIR in a copy of
+# the sources under OUT_DIR, so builds for several kernels never share
+# objects and the repository stays clean.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kdir=${1:?usage: build-module.sh KERNEL_DIR OUT_DIR [MAKE_ARGS...]}
+out=${2:?usage: build-module.sh KERNEL_DIR OUT_DIR [MAKE_ARGS...]}
+shift 2
+
+mkdir -p "$out"
+(cd "$VE_ROOT" && git ls-files -co --exclude-standard -- Kbuild '*.c' '*.h' compat tests/probe) |
+	while read -r f; do
+		[ -f "$VE_ROOT/$f" ] || continue
+		mkdir -p "$out/$(dirname "$f")"
+		cmp -s "$VE_ROOT/$f" "$out/$f" || cp "$VE_ROOT/$f" "$out/$f"
+	done
+
+make -s -C "$kdir" M="$out" CONFIG_VIRT_ENABLE=m "$@" modules
+make -s -C "$kdir" M="$out/tests/probe" "$@" modules

@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# deps.sh: install, from Debian's packages, whatever the test suite needs and
+# this machine lacks.  Cheap when everything is there already.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+packages=(
+	# kernel and module builds
+	build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils
+	dwarves lz4 kmod linux-source-6.12
+	# guests
+	qemu-system-x86 bochs bochs-term bochsbios vgabios isolinux
+	syslinux-common xorriso busybox-static bsdutils
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null | grep -q ' installed$' ||
+		missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+ve_log "installing ${missing[*]}"
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings for the VM harness; sourced, not run.
+
+VE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VE_CACHE=${VE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/virt_enable}
+VE_JOBS=${VE_JOBS:-$(nproc)}
+
+ve_log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+ve_die() { ve_log "error: $*"; exit 1; }
+
+# ve_pkg_version PACKAGE: the installed Debian version of PACKAGE.
+ve_pkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null; }

@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# stage.sh KERNEL_DIR OUT_DIR [MAKE_ARGS...]
+#
+# Build the modules against KERNEL_DIR and pack OUT_DIR/initramfs.cpio: the
+# kernel's own modules and ours installed as on a real system (the guest
+# uses modprobe), the guest init and every in-guest suite.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kdir=${1:?usage: stage.sh KERNEL_DIR OUT_DIR [MAKE_ARGS...]}
+out=${2:?usage: stage.sh KERNEL_DIR OUT_DIR [MAKE_ARGS...]}
+shift 2
+
+build=$VE_CACHE/build/$(basename "$kdir")
+"$VE_ROOT/tests/vm/build-module.sh" "$kdir" "$build" "$@"
+
+stage=$out/stage
+release=$(cat "$kdir/include/config/kernel.release")
+rm -rf "$stage"
+mkdir -p "$stage/tests" "$stage/lib/modules/$release/extra"
+cp "$VE_ROOT/tests/guest/init" "$stage/init"
+cp "$VE_ROOT"/tests/guest/*.sh "$stage/tests/"
+make -s -C "$kdir" INSTALL_MOD_PATH="$stage" INSTALL_MOD_STRIP=1 DEPMOD=true \
+	modules_install
+cp "$build/virt-enable.ko" "$build/tests/probe/ve_probe.ko" \
+	"$stage/lib/modules/$release/extra/"
+depmod -b "$stage" "$release"
+"$VE_ROOT/tests/vm/mkinitramfs.sh" "$out/initramfs.cpio" "$stage"
