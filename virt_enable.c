@@ -957,10 +957,13 @@ static void ve_resume(void)
 		       ve_vendor->name, smp_processor_id(), ERR_PTR(r));
 }
 
-static void ve_shutdown_ipi(void *unused)
+static void ve_shutdown_ipi(void *arg)
 {
 	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
+	atomic_t *turned_off = arg;
 
+	if (vc->on)
+		atomic_inc(turned_off);
 	vc->online = false;
 	ve_cpu_reconcile(vc);
 }
@@ -972,10 +975,15 @@ static void ve_shutdown_ipi(void *unused)
  */
 static void ve_shutdown(void)
 {
+	atomic_t turned_off = ATOMIC_INIT(0);
+
 	mutex_lock(&ve_lock);
 	ve_shutting_down = true;
-	on_each_cpu(ve_shutdown_ipi, NULL, 1);
+	on_each_cpu(ve_shutdown_ipi, &turned_off, 1);
 	mutex_unlock(&ve_lock);
+	if (atomic_read(&turned_off))
+		pr_info("%s turned off on %d CPUs for shutdown\n", ve_vendor->name,
+			atomic_read(&turned_off));
 }
 
 VE_DEFINE_SYSCORE(ve_syscore, ve_suspend, ve_resume, ve_shutdown);

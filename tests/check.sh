@@ -56,7 +56,7 @@ qemu=$!
 	--append "$cmdline ve.feature=vmx" &
 bochs=$!
 
-# guest_results NAME PID: count one guest's results once it has finished.
+# guest_results NAME PID CPUS: count one guest's results once it has finished.
 guest_results() {
 	local name=$1 pid=$2 log=$run/$1.log suite
 
@@ -72,6 +72,8 @@ guest_results() {
 		check "$name: suite $suite finished" \
 			grep -q "VE: suite $suite end rc=0" "$log"
 	done
+	check "$name: poweroff with a reference held turns it off on every CPU" \
+		grep -qE "virt_enable: (vmx|svm) turned off on $3 CPUs for shutdown" "$log"
 	check "$name: no kernel warning, lockdep report or oops" \
 		"$vm/check-log.sh" "$log"
 }
@@ -87,8 +89,8 @@ sub_results() {
 	done <"$1"
 }
 
-guest_results qemu-svm "$qemu"
-guest_results bochs-vmx "$bochs"
+guest_results qemu-svm "$qemu" 4
+guest_results bochs-vmx "$bochs" 2
 check "header compile checks ran" wait "$headers"
 sub_results "$run/headers.out"
 
