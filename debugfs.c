@@ -199,20 +199,23 @@ static ssize_t ve_control_write(struct file *file, const char __user *ubuf,
 		return r;
 
 	mutex_lock(&ctl->lock);
-	if (!ctl->user) {
+	if (ctl->user) {
+		r = ve_run_command(ctl->user, &cmd);
+	} else {
 		char name[VIRT_ENABLE_NAME_LEN];
 		struct virt_enable_user *user;
 
 		snprintf(name, sizeof(name), "debugfs:pid %d", ctl->opener);
 		user = virt_enable_register(name, NULL, NULL);
-		if (IS_ERR(user)) {
-			r = PTR_ERR(user);
-			goto out;
-		}
-		ctl->user = user;
+		r = PTR_ERR_OR_ZERO(user);
+		if (!r)
+			r = ve_run_command(user, &cmd);
+		/* A failed command leaves no trace, not even its user. */
+		if (!r)
+			ctl->user = user;
+		else if (!IS_ERR(user))
+			ve_unregister(user);
 	}
-	r = ve_run_command(ctl->user, &cmd);
-out:
 	mutex_unlock(&ctl->lock);
 	return r ? r : len;
 }

@@ -51,6 +51,8 @@ enum ve_ref_kind {
 
 int ve_core_init(const struct ve_vendor_ops *vendor);
 void ve_core_exit(void);
+int ve_watch_kvm_modules(void);
+void ve_unwatch_kvm_modules(void);
 
 /*
  * Reference operations without the WARN that the exported API gives kernel

@@ -40,19 +40,27 @@ static int __init virt_enable_init(void)
 		return PTR_ERR(ve_vendor);
 
 	r = ve_core_init(ve_vendor);
-	if (r) {
-		ve_vendor->exit();
-		return r;
-	}
+	if (r)
+		goto err_vendor;
+	r = ve_watch_kvm_modules();
+	if (r)
+		goto err_core;
 	ve_debugfs_init();
 
 	pr_info("managing %s\n", ve_vendor->name);
 	return 0;
+
+err_core:
+	ve_core_exit();
+err_vendor:
+	ve_vendor->exit();
+	return r;
 }
 
 static void __exit virt_enable_exit(void)
 {
 	ve_debugfs_exit();
+	ve_unwatch_kvm_modules();
 	ve_core_exit();
 	ve_vendor->exit();
 }

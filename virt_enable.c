@@ -516,6 +516,21 @@ static struct notifier_block ve_module_nb = {
 	.notifier_call = ve_module_notify,
 };
 
+/*
+ * Watching KVM modules come and go is for the module's lifetime, apart from
+ * ve_core_init(): registering a module notifier from within the module
+ * notifier chain (where KUnit runs a test module) would deadlock.
+ */
+int ve_watch_kvm_modules(void)
+{
+	return register_module_notifier(&ve_module_nb);
+}
+
+void ve_unwatch_kvm_modules(void)
+{
+	unregister_module_notifier(&ve_module_nb);
+}
+
 static void ve_emergency_disable_cpu(void)
 {
 	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
@@ -1007,16 +1022,10 @@ int ve_core_init(const struct ve_vendor_ops *vendor)
 	for_each_possible_cpu(cpu)
 		memset(per_cpu_ptr(&ve_cpus, cpu), 0, sizeof(struct ve_cpu));
 
-	r = register_module_notifier(&ve_module_nb);
-	if (r)
-		return r;
-
 	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, KBUILD_MODNAME ":online",
 			      ve_cpu_online, ve_cpu_offline);
-	if (r < 0) {
-		unregister_module_notifier(&ve_module_nb);
+	if (r < 0)
 		return r;
-	}
 	ve_cpuhp_state = r;
 	ve_syscore_register(&ve_syscore);
 
@@ -1038,7 +1047,6 @@ void ve_core_exit(void)
 
 	ve_syscore_unregister(&ve_syscore);
 	cpuhp_remove_state(ve_cpuhp_state);
-	unregister_module_notifier(&ve_module_nb);
 
 	WARN_ON(!list_empty(&ve_users));
 	for_each_possible_cpu(cpu)

@@ -15,6 +15,11 @@ ve_ok() {
 	ve_say "ok $VE_N - $VE_SUITE: $*"
 }
 
+ve_skip() {
+	VE_N=$((VE_N + 1))
+	ve_say "ok $VE_N - $VE_SUITE: $* # SKIP"
+}
+
 ve_not_ok() {
 	VE_N=$((VE_N + 1))
 	ve_say "not ok $VE_N - $VE_SUITE: $*"

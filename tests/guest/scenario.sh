@@ -139,10 +139,3 @@ modprobe -r "$KVM"
 ve_check "final unload" rmmod virt_enable
 ve_check "nothing left on (hardware)" ve_all_hw 0
 
-# --- shutdown with a reference held ---
-# A holder that outlives this suite: the guest's final poweroff must turn
-# $F off through syscore shutdown, which the host checks in the log.
-modprobe virt_enable
-sh -c "exec 3>$VE_CTL; echo 'get $F' >&3 && touch /tmp/held; exec sleep 100000" &
-for i in $(seq 50); do [ -e /tmp/held ] && break; sleep 0.1; done
-ve_check "a reference is held going into poweroff" ve_all_hw 1

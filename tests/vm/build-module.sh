@@ -14,12 +14,16 @@ out=${2:?usage: build-module.sh KERNEL_DIR OUT_DIR [MAKE_ARGS...]}
 shift 2
 
 mkdir -p "$out"
-(cd "$VE_ROOT" && git ls-files -co --exclude-standard -- Kbuild '*.c' '*.h' compat tests/probe) |
+(cd "$VE_ROOT" && git ls-files -co --exclude-standard -- Kbuild '*.c' '*.h' compat tests/probe tests/kunit) |
 	while read -r f; do
 		[ -f "$VE_ROOT/$f" ] || continue
 		mkdir -p "$out/$(dirname "$f")"
 		cmp -s "$VE_ROOT/$f" "$out/$f" || cp "$VE_ROOT/$f" "$out/$f"
 	done
 
-make -s -C "$kdir" M="$out" CONFIG_VIRT_ENABLE=m "$@" modules
+# The KUnit tests, wherever the kernel can run them.
+kunit=
+grep -qx 'CONFIG_KUNIT=y' "$kdir/.config" && kunit=CONFIG_VIRT_ENABLE_KUNIT_TEST=m
+
+make -s -C "$kdir" M="$out" CONFIG_VIRT_ENABLE=m $kunit "$@" modules
 make -s -C "$kdir" M="$out/tests/probe" "$@" modules

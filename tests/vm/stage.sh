@@ -16,15 +16,21 @@ shift 2
 build=$VE_CACHE/build/$(basename "$kdir")
 "$VE_ROOT/tests/vm/build-module.sh" "$kdir" "$build" "$@"
 
+# The kselftests, against the tested kernel's own kselftest headers.
+make -s -C "$VE_ROOT/tests/selftests" OUTPUT="$build" \
+	KSFT_DIR="$kdir/source/tools/testing/selftests"
+
 stage=$out/stage
 release=$(cat "$kdir/include/config/kernel.release")
 rm -rf "$stage"
 mkdir -p "$stage/tests" "$stage/lib/modules/$release/extra"
 cp "$VE_ROOT/tests/guest/init" "$stage/init"
-cp "$VE_ROOT"/tests/guest/*.sh "$stage/tests/"
+cp "$VE_ROOT"/tests/guest/*.sh "$build/virt_enable_test" "$stage/tests/"
 make -s -C "$kdir" INSTALL_MOD_PATH="$stage" INSTALL_MOD_STRIP=1 DEPMOD=true \
 	modules_install
 cp "$build/virt-enable.ko" "$build/tests/probe/ve_probe.ko" \
 	"$stage/lib/modules/$release/extra/"
+[ ! -f "$build/virt-enable-test.ko" ] ||
+	cp "$build/virt-enable-test.ko" "$stage/lib/modules/$release/extra/"
 depmod -b "$stage" "$release"
 "$VE_ROOT/tests/vm/mkinitramfs.sh" "$out/initramfs.cpio" "$stage"
