@@ -71,6 +71,4 @@ module_exit(virt_enable_exit);
 MODULE_DESCRIPTION("Reference-counted ownership of x86 hardware virtualization (VMX/SVM)");
 MODULE_AUTHOR("The virt_enable developers");
 MODULE_LICENSE("GPL");
-#ifdef VIRT_ENABLE_VERSION
 MODULE_VERSION(VIRT_ENABLE_VERSION);
-#endif

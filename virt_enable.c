@@ -473,6 +473,13 @@ static const char *ve_kvm_module_present(void)
 #else
 	modules = module_kset;
 #endif
+	/*
+	 * Not in sysfs yet: 6.1 runs a KUnit module's cases while it is still
+	 * MODULE_STATE_COMING.  Nothing to look in; the notifier covers later
+	 * loads.
+	 */
+	if (!modules)
+		return NULL;
 	for (i = 0; i < ARRAY_SIZE(ve_kvm_modules); i++) {
 		kobj = kset_find_obj(modules, ve_kvm_modules[i]);
 		if (!kobj)

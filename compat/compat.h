@@ -11,6 +11,11 @@
 
 #include "probed.h"
 
+#ifdef VE_HAVE_UPSTREAM_X86_VIRT_REF
+/* arch/x86/virt/hw.c: the kernel itself shares VMX/SVM between its users. */
+#error "Linux 7.1+ switches VMX/SVM itself: use x86_virt_get_ref()/x86_virt_put_ref()"
+#endif
+
 /*
  * VE_DEFINE_SYSCORE(name, suspend, resume, shutdown) defines syscore
  * registration @name calling int suspend(void), void resume(void) and

@@ -3,11 +3,12 @@
 #
 # headers.sh
 #
-# Build virt_enable against Debian's own linux-headers packages, as users
-# of distribution kernels will (with DKMS or by hand), at W=1, and fail on
-# any warning.  Debian builds its kernels with gcc, and a module must be
-# built with the kernel's compiler: clang is covered with a clang-built test
-# kernel instead.  The packages
+# Build and install virt_enable against Debian's own linux-headers packages,
+# as users of distribution kernels will: by hand at W=1 (any warning fails),
+# with `make install`, and with DKMS (Debian's dkms, in a private tree), each
+# time checking the module's vermagic; and check what modinfo shows.  Debian
+# builds its kernels with gcc, and a module must be built with the kernel's
+# compiler: clang is covered with a clang-built test kernel instead.  The packages
 # are downloaded and unpacked, not installed: Debian's 6.12 header packages
 # would pull in a kernel image.  Kernels covered:
 #
@@ -65,6 +66,35 @@ unpack() {
 	echo "$kdir"
 }
 
+# dkms_build ABI KERNEL_DIR: `make dkms-install`, then dkms add and build in
+# a private DKMS tree, as on a machine with those headers installed.
+dkms_build() {
+	local abi=$1 kdir=$2 root=$VE_CACHE/dkms/$1 version ko log=$VE_CACHE/dkms/$1.log
+
+	rm -rf "$root"
+	mkdir -p "$root/tree"
+	version=$(make -s -C "$VE_ROOT" dkms-install DESTDIR="$root" | sed -n 's#now: dkms install virt_enable/##p')
+	if [ -n "$version" ] &&
+	   dkms add --dkmstree "$root/tree" --sourcetree "$root/usr/src" \
+		-m virt_enable -v "$version" >"$log" 2>&1 &&
+	   dkms build --dkmstree "$root/tree" --sourcetree "$root/usr/src" \
+		-m virt_enable -v "$version" -k "$abi-amd64" \
+		--kernelsourcedir "$kdir" >>"$log" 2>&1; then
+		pass "$abi: dkms add and build virt_enable/$version"
+	else
+		fail "$abi: dkms add and build virt_enable/${version:-?}"
+		sed 's/^/      /' "$log" | tail -n 20
+		return
+	fi
+	ko=$(find "$root/tree" -name 'virt-enable.ko*' | head -n 1)
+	vermagic=$(modinfo -F vermagic "$ko" 2>/dev/null)
+	if [ "${vermagic%% *}" = "$abi-amd64" ]; then
+		pass "$abi: DKMS-built module has vermagic $abi-amd64"
+	else
+		fail "$abi: DKMS-built module has vermagic '$vermagic'"
+	fi
+}
+
 abis=("$(newest '6\.1\.0-[0-9]*')" "$(newest '6\.12\.[0-9]*[+]deb12')"
       "$(newest_before '6\.12\.[0-9]*[+]deb12' 6.12.115)")
 new_syscore=0
@@ -94,6 +124,21 @@ for abi in "${abis[@]}"; do
 	else
 		old_syscore=$((old_syscore + 1))
 	fi
+
+	# make install: where modprobe looks, and known to depmod.
+	root=$out.install
+	rm -rf "$root"
+	if make -s -C "$out" install KERNELDIR="$kdir" INSTALL_MOD_PATH="$root" \
+		>"$log.install" 2>&1 &&
+	   grep -qE '^(updates|extra)/virt-enable\.ko(\.xz|\.zst|\.gz)?:' \
+		"$root/lib/modules/$abi-amd64/modules.dep"; then
+		pass "$abi: make install puts the module in updates/ or extra/, in modules.dep"
+	else
+		fail "$abi: make install puts the module in updates/ or extra/, in modules.dep"
+		sed 's/^/      /' "$log.install" | tail -n 20
+	fi
+
+	dkms_build "$abi" "$kdir"
 done
 
 # The point of the older 6.12: both syscore APIs must have been compiled.
@@ -101,4 +146,49 @@ if [ "$new_syscore" -gt 0 ] && [ "$old_syscore" -gt 0 ]; then
 	pass "both syscore APIs (register_syscore, register_syscore_ops) compiled"
 else
 	fail "both syscore APIs (register_syscore, register_syscore_ops) compiled"
+fi
+
+# Linux 7.1+ has the upstream API: simulated by giving the newest 6.12's
+# headers an asm/virt.h that declares it.  The build must stop and say what
+# to use instead.
+abi=${abis[1]}
+fake=$VE_CACHE/headers/upstream-x86-virt-ref
+rm -rf "$fake"
+cp -al "$VE_CACHE/headers/$abi" "$fake"
+sed -i "s#^include .*/usr/src/#include $fake/usr/src/#" \
+	"$fake/usr/src/linux-headers-$abi-amd64/Makefile"
+cat >"$fake/usr/src/linux-headers-$abi-common/arch/x86/include/asm/virt.h" <<'EOF_VIRT_H'
+/* What Linux 7.1 declares in arch/x86/include/asm/virt.h. */
+int x86_virt_get_ref(int feat);
+void x86_virt_put_ref(int feat);
+EOF_VIRT_H
+out=$VE_CACHE/build/headers-upstream-x86-virt-ref
+if ! "$VE_ROOT/tests/vm/build-module.sh" "$fake/usr/src/linux-headers-$abi-amd64" "$out" \
+	>"$out.log" 2>&1 && grep -q 'use x86_virt_get_ref()/x86_virt_put_ref()' "$out.log"; then
+	pass "a kernel with x86_virt_get_ref() (7.1+): the build stops and says to use it"
+else
+	fail "a kernel with x86_virt_get_ref() (7.1+): the build stops and says to use it"
+	sed 's/^/      /' "$out.log" | tail -n 10
+fi
+
+# modinfo: what a user sees of the module, on the newest 6.12 build.
+ko=$VE_CACHE/build/headers-${abis[1]}/virt-enable.ko
+version=$(git -C "$VE_ROOT" describe --tags --always --dirty)
+for field in description license author; do
+	if [ -n "$(modinfo -F "$field" "$ko" 2>/dev/null)" ]; then
+		pass "modinfo shows the $field"
+	else
+		fail "modinfo shows the $field"
+	fi
+done
+if [ "$(modinfo -F version "$ko" 2>/dev/null)" = "$version" ]; then
+	pass "modinfo version is git describe ($version)"
+else
+	fail "modinfo version is '$(modinfo -F version "$ko" 2>/dev/null)', not $version"
+fi
+undescribed=$(modinfo -F parm "$ko" 2>/dev/null | grep -v '^[a-z_0-9]*:.*[a-zA-Z]' || true)
+if [ -z "$undescribed" ]; then
+	pass "modinfo: every parameter has a description ($(modinfo -F parm "$ko" | wc -l) parameters)"
+else
+	fail "modinfo: parameters without a description: $undescribed"
 fi

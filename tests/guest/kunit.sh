@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # The KUnit suite (tests/kunit/): load it, report each case (each parameter
-# of a parameterized case) from its KTAP results.
+# of a parameterized case) from its KTAP output.  That is read from the
+# kernel log: 6.1's debugfs results keep only 512 bytes of each case.
 . /tests/lib.sh
 VE_SUITE=kunit
-results=/sys/kernel/debug/kunit/virt_enable/results
+results=/tmp/kunit.ktap
 
 # One case checks that an unbalanced put WARNs: let it, without panicking.
 # The host checks the log holds exactly that one warning.
@@ -13,7 +14,9 @@ modprobe virt_enable_test
 ve_say "kunit: expected warnings end"
 echo 1 >/proc/sys/kernel/panic_on_warn
 
-if [ ! -r $results ]; then
+dmesg | awk '/^    # Subtest: virt_enable$/ { on = 1 } on { print }
+	on && /^(not )?ok [0-9]+ virt_enable$/ { exit }' >$results
+if ! grep -q '# Subtest: virt_enable' $results; then
 	ve_not_ok "the KUnit suite ran"
 	exit 1
 fi

@@ -85,6 +85,11 @@ ve_hw() {
 	esac
 }
 
+# ve_hw_map: each online CPU's ve_hw, as one word ("1101").
+ve_hw_map() {
+	for cpu in $(ve_online_cpus); do printf %s "$(ve_hw "$cpu")"; done
+}
+
 # ve_all_hw 0|1: every online CPU's hardware is in that state.
 ve_all_hw() {
 	for cpu in $(ve_online_cpus); do
@@ -118,6 +123,11 @@ ve_same() { [ "$1" = "$2" ]; }
 ve_not() { ! "$@"; }
 
 ve_dmesg_has() { dmesg | grep -q "$1"; }
+
+# ve_load / ve_unload: virt_enable as a module, a no-op when built in.
+ve_builtin() { [ -d $VE_DIR ] && [ ! -e /sys/module/virt_enable/initstate ]; }
+ve_load() { ve_builtin || modprobe virt_enable; }
+ve_unload() { ve_builtin || rmmod virt_enable; }
 
 ve_other_feature() { [ "$VE_FEATURE" = vmx ] && echo svm || echo vmx; }
 ve_kvm_module() { [ "$VE_FEATURE" = vmx ] && echo kvm_intel || echo kvm_amd; }

@@ -4,7 +4,7 @@
 . /tests/lib.sh
 VE_SUITE=selftests
 
-modprobe virt_enable
+ve_load
 /tests/virt_enable_test >/tmp/selftests.tap 2>&1
 status=$?
 # On failure, their diagnostics go to the log as they are.
@@ -20,4 +20,4 @@ grep -E '^(not )?ok [0-9]+ ' /tmp/selftests.tap | while read -r line; do
 done
 ve_check "the kselftest binary exited 0" [ "$status" = 0 ]
 ve_check "no users left behind" ve_same "$(ve_field users)" 0
-rmmod virt_enable
+ve_unload

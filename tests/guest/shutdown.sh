@@ -6,7 +6,7 @@ VE_SUITE=shutdown
 F=$VE_FEATURE
 
 [ "$F" = vmx ] && modprobe ve_probe
-modprobe virt_enable
+ve_load
 # A holder that outlives this script.
 sh -c "exec 3>$VE_CTL; echo 'get $F' >&3 && touch /tmp/held; exec sleep 100000" &
 for i in $(seq 50); do [ -e /tmp/held ] && break; sleep 0.1; done

@@ -13,7 +13,7 @@
  */
 #include <linux/export.h>
 #undef EXPORT_SYMBOL_GPL
-#define EXPORT_SYMBOL_GPL(sym)
+#define EXPORT_SYMBOL_GPL(sym) __ADDRESSABLE(sym)
 
 #include "../../virt_enable.c"
 
@@ -783,6 +783,7 @@ static struct kunit_suite ve_test_suite = {
 	.init = ve_test_init,
 	.test_cases = ve_test_cases,
 };
+
 kunit_test_suite(ve_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the virt_enable core");

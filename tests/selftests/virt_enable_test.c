@@ -28,8 +28,7 @@
 #define VE_TEST_CPU	1
 
 struct ve_cpu_line {
-	int online, hw, system, local;
-	unsigned long enables, disables, emergencies;
+	unsigned long online, hw, system, local, enables, disables, emergencies;
 };
 
 struct ve_user_line {
@@ -64,50 +63,90 @@ static int ve_read_file(const char *path, char *buf, size_t size)
 	return total;
 }
 
+/* Read "KEY VALUE" pairs, with exactly @keys in that order, to the end of @s. */
+static int ve_scan_pairs(const char *s, const char *const keys[], unsigned long *values[])
+{
+	char key[32];
+	int i, used;
+
+	for (i = 0; keys[i]; i++) {
+		if (sscanf(s, " %31s %lu%n", key, values[i], &used) != 2 ||
+		    strcmp(key, keys[i]))
+			return -1;
+		s += used;
+	}
+	return *s ? -1 : 0;
+}
+
+static int ve_parse_cpu(const char *line, struct ve_state *st)
+{
+	static const char *const keys[] = {
+		"online", "hw", "system", "local", "enables", "disables",
+		"emergencies", NULL
+	};
+	struct ve_cpu_line *c;
+	int cpu, used;
+
+	if (sscanf(line, "cpu %d%n", &cpu, &used) != 1 || cpu != st->nr_cpus ||
+	    cpu >= VE_MAX_CPUS)
+		return -1;
+	c = &st->cpu[st->nr_cpus++];
+	return ve_scan_pairs(line + used, keys, (unsigned long *[]) {
+		&c->online, &c->hw, &c->system, &c->local, &c->enables,
+		&c->disables, &c->emergencies });
+}
+
+static int ve_parse_counters(const char *line, struct ve_state *st)
+{
+	static const char *const keys[] = {
+		"broadcasts", "rollbacks", "refused_puts", "busy",
+		"vetoed_suspends", NULL
+	};
+
+	return ve_scan_pairs(line + strlen("counters"), keys, (unsigned long *[]) {
+		&st->broadcasts, &st->rollbacks, &st->refused_puts, &st->busy,
+		&st->vetoed_suspends });
+}
+
+static int ve_parse_user(const char *line, struct ve_state *st)
+{
+	struct ve_user_line *u;
+	int used = 0;
+
+	if (st->nr_user_lines == VE_MAX_USERS)
+		return -1;
+	u = &st->user[st->nr_user_lines++];
+	if (sscanf(line, "user \"%31[^\"]\" system %u permanent %u percpu%n",
+		   u->name, &u->system, &u->permanent, &used) != 3 || !used)
+		return -1;
+	snprintf(u->percpu, sizeof(u->percpu), "%s", line + used);
+	return 0;
+}
+
 /* Parse the state file; 0, or -1 on any line it does not understand. */
 static int ve_parse_state(const char *text, struct ve_state *st)
 {
 	char *copy = strdup(text), *line, *save;
-	int r = 0;
+	char hook[16];
+	int r = 0, shutting;
 
 	memset(st, 0, sizeof(*st));
 	for (line = strtok_r(copy, "\n", &save); line && !r;
 	     line = strtok_r(NULL, "\n", &save)) {
-		struct ve_cpu_line c;
-		struct ve_user_line *u;
-		char hook[16];
-		int cpu, n, shutting;
-
 		if (sscanf(line, "feature %7s", st->feature) == 1 ||
 		    sscanf(line, "users %u", &st->users) == 1 ||
 		    sscanf(line, "system_users %u", &st->system_users) == 1 ||
 		    sscanf(line, "emergency_hook %15s", hook) == 1 ||
 		    sscanf(line, "shutting_down %d", &shutting) == 1)
 			continue;
-		if (sscanf(line, "cpu %d online %d hw %d system %d local %d enables %lu disables %lu emergencies %lu",
-			   &cpu, &c.online, &c.hw, &c.system, &c.local, &c.enables,
-			   &c.disables, &c.emergencies) == 8) {
-			if (cpu != st->nr_cpus || cpu >= VE_MAX_CPUS)
-				r = -1;
-			else
-				st->cpu[st->nr_cpus++] = c;
-			continue;
-		}
-		if (!strncmp(line, "user ", 5) && st->nr_user_lines < VE_MAX_USERS) {
-			u = &st->user[st->nr_user_lines++];
-			n = 0;
-			if (sscanf(line, "user \"%31[^\"]\" system %u permanent %u percpu%n",
-				   u->name, &u->system, &u->permanent, &n) != 3 || !n)
-				r = -1;
-			else
-				snprintf(u->percpu, sizeof(u->percpu), "%s", line + n);
-			continue;
-		}
-		if (sscanf(line, "counters broadcasts %lu rollbacks %lu refused_puts %lu busy %lu vetoed_suspends %lu",
-			   &st->broadcasts, &st->rollbacks, &st->refused_puts,
-			   &st->busy, &st->vetoed_suspends) == 5)
-			continue;
-		r = -1;
+		if (!strncmp(line, "cpu ", 4))
+			r = ve_parse_cpu(line, st);
+		else if (!strncmp(line, "user ", 5))
+			r = ve_parse_user(line, st);
+		else if (!strncmp(line, "counters ", 9))
+			r = ve_parse_counters(line, st);
+		else
+			r = -1;
 	}
 	free(copy);
 	return r;
@@ -200,8 +239,10 @@ FIXTURE_SETUP(ve)
 	char cpuinfo[1 << 16];
 
 	ASSERT_GT(ve_read_file("/proc/cpuinfo", cpuinfo, sizeof(cpuinfo)), 0);
-	strcpy(self->feature, strstr(cpuinfo, " vmx") ? "vmx" : "svm");
-	strcpy(self->other, strcmp(self->feature, "vmx") ? "vmx" : "svm");
+	snprintf(self->feature, sizeof(self->feature), "%s",
+		 strstr(cpuinfo, " vmx") ? "vmx" : "svm");
+	snprintf(self->other, sizeof(self->other), "%s",
+		 strcmp(self->feature, "vmx") ? "vmx" : "svm");
 	snprintf(self->name, sizeof(self->name), "debugfs:pid %d", getpid());
 
 	ASSERT_EQ(ve_state(&st), 0) TH_LOG("cannot read %s", VE_STATE);
@@ -219,7 +260,7 @@ FIXTURE_TEARDOWN(ve)
 
 TEST_F(ve, state_matches_requests)
 {
-	struct ve_state st;
+	struct ve_state st, before;
 	char want[16], line[256];
 	int a, b, cpu;
 	ssize_t len;
@@ -231,6 +272,7 @@ TEST_F(ve, state_matches_requests)
 		EXPECT_EQ(st.cpu[cpu].online, ve_cpu_online(cpu));
 	EXPECT_TRUE(ve_all_hw(&st, 0));
 	EXPECT_EQ(st.system_users, 0);
+	before = st;
 
 	a = open(VE_CONTROL, O_RDWR);
 	b = open(VE_CONTROL, O_RDWR);
@@ -247,10 +289,13 @@ TEST_F(ve, state_matches_requests)
 	EXPECT_EQ(ve_count_users(&st, self->name), 2);
 	EXPECT_TRUE(ve_all_hw(&st, 1));
 	EXPECT_EQ(st.cpu[0].local, 2);
+	/* One enable per online CPU, whatever the counters said before. */
 	for (cpu = 0; cpu < st.nr_cpus; cpu++) {
 		EXPECT_EQ(st.cpu[cpu].system, st.cpu[cpu].online);
-		EXPECT_EQ(st.cpu[cpu].enables, st.cpu[cpu].online);
+		EXPECT_EQ(st.cpu[cpu].enables - before.cpu[cpu].enables,
+			  st.cpu[cpu].online);
 	}
+	EXPECT_EQ(st.broadcasts - before.broadcasts, 1);
 	EXPECT_EQ(st.user[0].system, 1);
 	EXPECT_STREQ(st.user[0].percpu, "");
 	EXPECT_EQ(st.user[1].system, 0);

@@ -1,48 +1,64 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-kernel.sh SERIES [FRAGMENT...]
+# build-kernel.sh [--llvm] [--source DIR NAME] SERIES [FRAGMENT...]
 #
-# Build a small x86_64 kernel from Debian's linux-source-SERIES, configured as
-# tinyconfig plus tests/vm/config/base.config plus any extra FRAGMENTs, and
-# print the build directory.  Builds are cached under $VE_CACHE, keyed on the
-# source package version and the fragments' contents, so a changed config
-# gets a new tree and an unchanged one costs nothing.
+# Build a small x86_64 kernel from Debian's linux-source-SERIES, configured
+# as tinyconfig plus tests/vm/config/base.config, tests/vm/config/SERIES.config
+# if there is one, plus any extra FRAGMENTs, and print the build directory.
+#
+#   --llvm          build with clang and the LLVM tools (LLVM=1)
+#   --source DIR    build the kernel tree in DIR (a patched copy of that
+#                   source, named NAME in the build directory) instead;
+#                   since DIR may have changed, it is always re-made, which
+#                   costs seconds when nothing did
+#
+# Builds are cached under $VE_CACHE, keyed on the source package version,
+# the fragments' contents and the compiler: a changed config gets a new
+# tree, an unchanged one costs nothing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-series=${1:?usage: build-kernel.sh SERIES [FRAGMENT...]}
+make_args=(ARCH=x86_64)
+flavour=
+source=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--llvm) make_args+=(LLVM=1); flavour=$flavour-llvm; shift ;;
+	--source) source=$2; flavour=$flavour-$3; shift 3 ;;
+	*) break ;;
+	esac
+done
+series=${1:?usage: build-kernel.sh [--llvm] [--source DIR NAME] SERIES [FRAGMENT...]}
 shift
-fragments=("$VE_ROOT/tests/vm/config/base.config" "$@")
+fragments=("$VE_ROOT/tests/vm/config/base.config")
+[ ! -f "$VE_ROOT/tests/vm/config/$series.config" ] ||
+	fragments+=("$VE_ROOT/tests/vm/config/$series.config")
+fragments+=("$@")
 
-pkg=linux-source-$series
-version=$(ve_pkg_version "$pkg")
-[ -n "$version" ] || ve_die "$pkg is not installed (run tests/vm/deps.sh)"
+src=$("$VE_ROOT/tests/vm/source.sh" "$series")
+version=$(ve_pkg_version "linux-source-$series")
+key=$({ cat "${fragments[@]}"; echo "${make_args[*]}"; } | sha256sum | cut -c1-12)
+out=$VE_CACHE/kernel/linux-$series-$version$flavour-$key
+[ -z "$source" ] || src=$source
 
-key=$(cat "${fragments[@]}" "$0" | sha256sum | cut -c1-12)
-src=$VE_CACHE/src/linux-source-$series-$version
-out=$VE_CACHE/kernel/linux-$series-$version-$key
+kmake() { make -s -C "$src" O="$out" "${make_args[@]}" "$@"; }
 
 if [ -f "$out/.ve-built" ]; then
+	if [ -n "$source" ]; then
+		kmake -j"$VE_JOBS" bzImage modules >"$out/build.log" 2>&1 ||
+			{ tail -n 40 "$out/build.log" >&2; ve_die "kernel build failed"; }
+	fi
 	echo "$out"
 	exit 0
 fi
 
-if [ ! -f "$src/.ve-extracted" ]; then
-	ve_log "extracting $pkg $version"
-	rm -rf "$src" "$src.tmp"
-	mkdir -p "$src.tmp"
-	tar -xJf "/usr/src/linux-source-$series.tar.xz" -C "$src.tmp" --strip-components=1
-	touch "$src.tmp/.ve-extracted"
-	mv "$src.tmp" "$src"
-fi
-
-ve_log "configuring linux $series ($version), config $key"
+ve_log "configuring linux $series ($version$flavour), config $key"
 rm -rf "$out"
 mkdir -p "$out"
-make -s -C "$src" O="$out" ARCH=x86_64 tinyconfig >/dev/null
+kmake tinyconfig >/dev/null
 (cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m -O "$out" .config "${fragments[@]}" >/dev/null)
-make -s -C "$src" O="$out" ARCH=x86_64 olddefconfig >/dev/null
+kmake olddefconfig >/dev/null
 
 # Dependencies drop options silently: insist that every option asked for
 # with a value survived.
@@ -50,8 +66,8 @@ missing=$(cat "${fragments[@]}" | grep -E '^CONFIG_[A-Z0-9_]+=' | sort -u |
 	  while read -r line; do grep -qxF "$line" "$out/.config" || echo "$line"; done)
 [ -z "$missing" ] || ve_die "options lost in olddefconfig: $(echo $missing)"
 
-ve_log "building linux $series in $out"
-make -s -C "$src" O="$out" ARCH=x86_64 -j"$VE_JOBS" bzImage modules >"$out/build.log" 2>&1 ||
+ve_log "building linux $series$flavour in $out"
+kmake -j"$VE_JOBS" bzImage modules >"$out/build.log" 2>&1 ||
 	{ tail -n 40 "$out/build.log" >&2; ve_die "kernel build failed"; }
 touch "$out/.ve-built"
 echo "$out"

@@ -3,9 +3,9 @@
 #
 # build-module.sh KERNEL_DIR OUT_DIR [MAKE_ARGS...]
 #
-# Build virt_enable.ko (and the test modules) against KERNEL_DIR in a copy of
-# the sources under OUT_DIR, so builds for several kernels never share
-# objects and the repository stays clean.
+# Build virt-enable.ko (and its KUnit module, where the kernel has KUnit)
+# against KERNEL_DIR in a copy of the sources under OUT_DIR, so builds for
+# several kernels never share objects and the repository stays clean.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -14,7 +14,8 @@ out=${2:?usage: build-module.sh KERNEL_DIR OUT_DIR [MAKE_ARGS...]}
 shift 2
 
 mkdir -p "$out"
-(cd "$VE_ROOT" && git ls-files -co --exclude-standard -- Kbuild '*.c' '*.h' compat tests/probe tests/kunit) |
+(cd "$VE_ROOT" && git ls-files -co --exclude-standard -- Kbuild Makefile '*.c' '*.h' compat \
+	tests/kunit) |
 	while read -r f; do
 		[ -f "$VE_ROOT/$f" ] || continue
 		mkdir -p "$out/$(dirname "$f")"
@@ -25,5 +26,9 @@ mkdir -p "$out"
 kunit=
 grep -qx 'CONFIG_KUNIT=y' "$kdir/.config" && kunit=CONFIG_VIRT_ENABLE_KUNIT_TEST=m
 
+# Like a source package: the copy carries its version.
+git -C "$VE_ROOT" describe --tags --always --dirty >"$out/VERSION.new"
+cmp -s "$out/VERSION.new" "$out/VERSION" || mv "$out/VERSION.new" "$out/VERSION"
+rm -f "$out/VERSION.new"
+
 make -s -C "$kdir" M="$out" CONFIG_VIRT_ENABLE=m $kunit "$@" modules
-make -s -C "$kdir" M="$out/tests/probe" "$@" modules

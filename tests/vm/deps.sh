@@ -10,9 +10,12 @@ packages=(
 	# kernel and module builds
 	build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils
 	dwarves lz4 kmod linux-source-6.12
+	linux-source-6.1 clang lld llvm
 	# guests
 	qemu-system-x86 bochs bochs-term bochsbios vgabios isolinux
-	syslinux-common xorriso busybox-static bsdutils
+	syslinux-common xorriso busybox-static bsdutils procps
+	# checks and packaging
+	sparse dkms perl
 )
 
 missing=()
@@ -20,11 +23,14 @@ for pkg in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null | grep -q ' installed$' ||
 		missing+=("$pkg")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# tests/headers.sh downloads header packages: their lists must be there.
+lists=$(apt-cache search --names-only '^linux-headers-6\.1[.2]' | wc -l)
+[ ${#missing[@]} -eq 0 ] && [ "$lists" -gt 0 ] && exit 0
 
-ve_log "installing ${missing[*]}"
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
+[ ${#missing[@]} -eq 0 ] && exit 0
+ve_log "installing ${missing[*]}"
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -14,9 +14,19 @@ out=${2:?usage: stage.sh KERNEL_DIR OUT_DIR [MAKE_ARGS...]}
 shift 2
 
 build=$VE_CACHE/build/$(basename "$kdir")
-"$VE_ROOT/tests/vm/build-module.sh" "$kdir" "$build" "$@"
+# Built into this kernel (tests/intree.sh): the kernel's own build has it.
+builtin=
+grep -qx 'CONFIG_VIRT_ENABLE=y' "$kdir/.config" && builtin=1
+[ -n "$builtin" ] || "$VE_ROOT/tests/vm/build-module.sh" "$kdir" "$build" "$@"
 
-# The kselftests, against the tested kernel's own kselftest headers.
+# Test-only: the VMX probe module, and the kselftests against the tested
+# kernel's own kselftest headers.
+mkdir -p "$build/probe"
+for f in Kbuild ve_probe.c; do
+	cmp -s "$VE_ROOT/tests/probe/$f" "$build/probe/$f" ||
+		cp "$VE_ROOT/tests/probe/$f" "$build/probe/$f"
+done
+make -s -C "$kdir" M="$build/probe" "$@" modules
 make -s -C "$VE_ROOT/tests/selftests" OUTPUT="$build" \
 	KSFT_DIR="$kdir/source/tools/testing/selftests"
 
@@ -28,9 +38,11 @@ cp "$VE_ROOT/tests/guest/init" "$stage/init"
 cp "$VE_ROOT"/tests/guest/*.sh "$build/virt_enable_test" "$stage/tests/"
 make -s -C "$kdir" INSTALL_MOD_PATH="$stage" INSTALL_MOD_STRIP=1 DEPMOD=true \
 	modules_install
-cp "$build/virt-enable.ko" "$build/tests/probe/ve_probe.ko" \
-	"$stage/lib/modules/$release/extra/"
-[ ! -f "$build/virt-enable-test.ko" ] ||
-	cp "$build/virt-enable-test.ko" "$stage/lib/modules/$release/extra/"
+cp "$build/probe/ve_probe.ko" "$stage/lib/modules/$release/extra/"
+if [ -z "$builtin" ]; then
+	cp "$build/virt-enable.ko" "$stage/lib/modules/$release/extra/"
+	[ ! -f "$build/virt-enable-test.ko" ] ||
+		cp "$build/virt-enable-test.ko" "$stage/lib/modules/$release/extra/"
+fi
 depmod -b "$stage" "$release"
 "$VE_ROOT/tests/vm/mkinitramfs.sh" "$out/initramfs.cpio" "$stage"
