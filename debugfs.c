@@ -6,7 +6,7 @@
  *   /sys/kernel/debug/virt_enable/control  write: take and drop references
  *
  * Each open control file is its own user, "debugfs:pid N" after the
- * process that opened it, registered on its first command; closing the file
+ * process that opened it, registered by its first successful command; closing the file
  * (or the death of its last holder) drops everything it took, so a crashed
  * test never leaks a reference.  The command grammar is in README.md;
  * anything else is -EINVAL and changes nothing.
