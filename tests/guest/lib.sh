@@ -46,11 +46,6 @@ ve_online_cpus() {
 		for (c = r[1]; c <= r[n]; c++) print c } }' /sys/devices/system/cpu/online
 }
 
-ve_possible_cpus() {
-	awk -F, '{ for (i = 1; i <= NF; i++) { n = split($i, r, "-");
-		for (c = r[1]; c <= r[n]; c++) print c } }' /sys/devices/system/cpu/possible
-}
-
 # ve_cpu_field CPU KEY: a value from CPU's line of the state file.
 ve_cpu_field() {
 	awk -v cpu="$1" -v key="$2" '$1 == "cpu" && $2 == cpu {

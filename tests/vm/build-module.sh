@@ -19,7 +19,7 @@ mkdir -p "$out"
 	while read -r f; do
 		[ -f "$VE_ROOT/$f" ] || continue
 		mkdir -p "$out/$(dirname "$f")"
-		cmp -s "$VE_ROOT/$f" "$out/$f" || cp "$VE_ROOT/$f" "$out/$f"
+		ve_update "$VE_ROOT/$f" "$out/$f"
 	done
 
 # The KUnit tests, wherever the kernel can run them.
@@ -28,7 +28,7 @@ grep -qx 'CONFIG_KUNIT=y' "$kdir/.config" && kunit=CONFIG_VIRT_ENABLE_KUNIT_TEST
 
 # Like a source package: the copy carries its version.
 git -C "$VE_ROOT" describe --tags --always --dirty >"$out/VERSION.new"
-cmp -s "$out/VERSION.new" "$out/VERSION" || mv "$out/VERSION.new" "$out/VERSION"
+ve_update "$out/VERSION.new" "$out/VERSION"
 rm -f "$out/VERSION.new"
 
 make -s -C "$kdir" M="$out" CONFIG_VIRT_ENABLE=m $kunit "$@" modules

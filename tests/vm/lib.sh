@@ -8,5 +8,9 @@ VE_JOBS=${VE_JOBS:-$(nproc)}
 ve_log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 ve_die() { ve_log "error: $*"; exit 1; }
 
+# ve_update SRC DST: copy SRC over DST only if they differ, so an unchanged
+# file keeps its mtime and make rebuilds nothing for it.
+ve_update() { cmp -s "$1" "$2" || cp "$1" "$2"; }
+
 # ve_pkg_version PACKAGE: the installed Debian version of PACKAGE.
 ve_pkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null; }

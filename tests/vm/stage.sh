@@ -23,8 +23,7 @@ grep -qx 'CONFIG_VIRT_ENABLE=y' "$kdir/.config" && builtin=1
 # kernel's own kselftest headers.
 mkdir -p "$build/probe"
 for f in Kbuild ve_probe.c; do
-	cmp -s "$VE_ROOT/tests/probe/$f" "$build/probe/$f" ||
-		cp "$VE_ROOT/tests/probe/$f" "$build/probe/$f"
+	ve_update "$VE_ROOT/tests/probe/$f" "$build/probe/$f"
 done
 make -s -C "$kdir" M="$build/probe" "$@" modules
 make -s -C "$VE_ROOT/tests/selftests" OUTPUT="$build" \
