@@ -5,10 +5,13 @@
  *   /sys/kernel/debug/virt_enable/state    read: the whole state
  *   /sys/kernel/debug/virt_enable/control  write: take and drop references
  *
- * Each open control file is its own user, "debugfs:pid N" after the
- * process that opened it, registered by its first successful command; closing the file
- * (or the death of its last holder) drops everything it took, so a crashed
- * test never leaks a reference.  The command grammar is in README.md;
+ * Each open control file is its own user, "debugfs:pid N #K" after the
+ * process that opened it and the K-th opening of the file since load,
+ * registered by its first successful command; closing the file (or the
+ * death of its last holder) drops everything it took, so a crashed test
+ * never leaks a reference.  Its per-CPU references follow the CPU going
+ * offline and online, since a shell does not manage CPU hotplug.  The
+ * command grammar is in Documentation/admin-guide/virt_enable.rst;
  * anything else is -EINVAL and changes nothing.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -35,7 +38,8 @@
 struct ve_control {
 	struct mutex lock;		/* one command at a time per file */
 	struct virt_enable_user *user;	/* registered on first command */
-	pid_t opener;			/* names the user */
+	pid_t opener;			/* names the user, */
+	unsigned int serial;		/* with this opening's number */
 };
 
 struct ve_command {
@@ -58,6 +62,7 @@ static const struct {
 };
 
 static struct dentry *ve_debugfs_dir;
+static atomic_t ve_control_opened = ATOMIC_INIT(0);
 
 static int ve_parse_cpu(const char *word, unsigned int *cpu)
 {
@@ -168,6 +173,7 @@ static int ve_control_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mutex_init(&ctl->lock);
 	ctl->opener = task_tgid_vnr(current);
+	ctl->serial = atomic_inc_return(&ve_control_opened);
 
 	r = single_open(file, ve_control_show, ctl);
 	if (r)
@@ -205,8 +211,9 @@ static ssize_t ve_control_write(struct file *file, const char __user *ubuf,
 		char name[VIRT_ENABLE_NAME_LEN];
 		struct virt_enable_user *user;
 
-		snprintf(name, sizeof(name), "debugfs:pid %d", ctl->opener);
-		user = virt_enable_register(name, NULL, NULL);
+		snprintf(name, sizeof(name), "debugfs:pid %d #%u", ctl->opener,
+			 ctl->serial);
+		user = ve_register(name, NULL, NULL, VE_USER_FOLLOW_ONLINE);
 		r = PTR_ERR_OR_ZERO(user);
 		if (!r)
 			r = ve_run_command(user, &cmd);

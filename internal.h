@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Interfaces between the virt_enable core, its vendor backends and its
- * debugfs front end.  Nothing here is exported.
+ * Interfaces between the files of virt_enable: the core (virt_enable.c),
+ * its lifecycle hooks (lifecycle.c), the policy towards unmodified KVM
+ * (kvm_policy.c), the state view (state.c), the debugfs controls
+ * (debugfs.c), TDX (tdx_hooks.c) and the vendor backends.  Nothing here is
+ * exported, except to the KUnit tests.
  */
 #ifndef _VIRT_ENABLE_INTERNAL_H
 #define _VIRT_ENABLE_INTERNAL_H
 
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/percpu.h>
 #include <linux/seq_file.h>
+#include <kunit/visibility.h>
 
 #include "virt_enable.h"
 
@@ -15,14 +23,18 @@
  * @name: feature name as shown to users ("vmx", "svm").
  * @feature: the feature these ops switch.
  * @init: load-time check that this CPU model offers the feature and the
- *	firmware left it usable, plus any allocation; -ENODEV means "not this
- *	vendor", anything else is reported as is.
- * @exit: undo @init.
+ *	firmware and kernel left it usable; -ENODEV means "not this vendor",
+ *	anything else is reported as is.
+ * @alloc_cpu: optional; memory a CPU needs before its first enable (the
+ *	VMXON region), allocated in process context before that CPU can be
+ *	enabled with interrupts off.  Idempotent.
+ * @free_cpu: optional; undo @alloc_cpu once nobody can enable that CPU.
  * @cpu_is_on: whether the hardware reports the feature as on, on this CPU,
  *	whoever turned it on.
  * @enable_cpu: turn the feature on, on this CPU, with interrupts disabled.
  *	Either succeeds or leaves the CPU as it found it.
- * @disable_cpu: turn the feature off, on this CPU, with interrupts disabled.
+ * @disable_cpu: turn the feature off, on this CPU, with interrupts
+ *	disabled; on error the feature is still on.
  * @emergency_disable_cpu: force the feature off from NMI or crash context.
  *	Idempotent, and safe on a CPU left half way through @enable_cpu.
  *
@@ -32,27 +44,112 @@ struct ve_vendor_ops {
 	const char *name;
 	enum virt_enable_feature feature;
 	int (*init)(void);
-	void (*exit)(void);
+	int (*alloc_cpu)(unsigned int cpu);
+	void (*free_cpu)(unsigned int cpu);
 	bool (*cpu_is_on)(void);
 	int (*enable_cpu)(void);
-	void (*disable_cpu)(void);
+	int (*disable_cpu)(void);
 	void (*emergency_disable_cpu)(void);
 };
 
 extern const struct ve_vendor_ops ve_vmx_ops;
 extern const struct ve_vendor_ops ve_svm_ops;
 
-/* Kinds of reference, as the debugfs controls name them. */
+/* Kinds of reference, as the debugfs controls and the trace events name them. */
 enum ve_ref_kind {
 	VE_REF_SYSTEM,
 	VE_REF_PERMANENT,
 	VE_REF_CPU,
 };
 
+/* Why a CPU's hardware changed state, for the trace events. */
+enum ve_reason {
+	VE_WHY_REFERENCE,
+	VE_WHY_ROLLBACK,
+	VE_WHY_HOTPLUG,
+	VE_WHY_SUSPEND,
+	VE_WHY_RESUME,
+	VE_WHY_SHUTDOWN,
+	VE_WHY_EMERGENCY,
+};
+
+/*
+ * Per-CPU references of a user with this flag hold the hardware only while
+ * the CPU is online for virt_enable, and come back when it does: for the
+ * debugfs controls, whose holders do not manage CPU hotplug.  Without it
+ * (every in-kernel user), a per-CPU reference holds the hardware whatever
+ * the hotplug state, until it is put.
+ */
+#define VE_USER_FOLLOW_ONLINE	BIT(0)
+
+/* Far more than any real use needs; keeps every counter from overflowing. */
+#define VE_MAX_REFS	BIT(20)
+
+struct ve_cpu {
+	bool online;		/* between virt_enable's online and offline steps */
+	bool suspended;		/* the last CPU, between suspend and resume */
+	bool system;		/* system-wide references cover this CPU */
+	bool owned;		/* enabling started, disabling not finished */
+	bool on;		/* hardware on, turned on by us */
+	unsigned int nr_pinned;	/* per-CPU references of in-kernel users */
+	unsigned int nr_follow;	/* per-CPU references of VE_USER_FOLLOW_ONLINE users */
+	unsigned long nr_enables;
+	unsigned long nr_disables;
+	unsigned long nr_emergencies;
+	unsigned long nr_disable_failures;
+};
+
+struct ve_user_cpu {
+	unsigned int refs;	/* this user's per-CPU references */
+	bool active;		/* ->cpu_enabled ran, ->cpu_disabling did not */
+};
+
+struct virt_enable_user {
+	struct list_head node;
+	char name[VIRT_ENABLE_NAME_LEN];
+	const struct virt_enable_user_ops *ops;
+	void *data;
+	unsigned int flags;
+	unsigned int nr_refs;
+	unsigned int nr_permanent;
+	bool system;		/* holds system-wide or permanent references */
+	bool suspended;		/* ->suspend returned 0, ->resume is due */
+	struct ve_user_cpu __percpu *cpu;
+};
+
+struct ve_stats {
+	unsigned long broadcasts;
+	unsigned long rollbacks;
+	unsigned long vetoed_suspends;
+	unsigned long resume_failures;
+	atomic_long_t refused_puts;	/* kernel callers only: debugfs gets errors */
+	atomic_long_t busy;
+};
+
+/* The core's state, shared by its files; see virt_enable.c for the locking. */
+extern const struct ve_vendor_ops *ve_vendor;
+extern struct mutex ve_lock;
+extern struct list_head ve_users;
+extern unsigned int ve_nr_system_users;
+extern bool ve_going_down;
+extern bool ve_armed;
+extern struct ve_stats ve_stats;
+DECLARE_PER_CPU(struct ve_cpu, ve_cpus);
+
+/* virt_enable.c: users, references and the per-CPU reconcile. */
 int ve_core_init(const struct ve_vendor_ops *vendor);
 void ve_core_exit(void);
-int ve_watch_kvm_modules(void);
-void ve_unwatch_kvm_modules(void);
+bool ve_cpu_wanted(const struct ve_cpu *vc);
+int ve_cpu_reconcile(struct ve_cpu *vc, enum ve_reason why);
+int ve_broadcast(enum ve_reason why);
+void ve_cpu_forget_pinned(unsigned int cpu);
+const char *ve_feature_name(enum virt_enable_feature feature);
+int ve_feature_parse(const char *name, enum virt_enable_feature *feature);
+
+struct virt_enable_user *ve_register(const char *name,
+				     const struct virt_enable_user_ops *ops,
+				     void *data, unsigned int flags);
+void ve_unregister(struct virt_enable_user *user);
 
 /*
  * Reference operations without the WARN that the exported API gives kernel
@@ -64,12 +161,70 @@ int ve_get(struct virt_enable_user *user, enum virt_enable_feature feature,
 	   enum ve_ref_kind kind);
 int ve_put(struct virt_enable_user *user, enum virt_enable_feature feature,
 	   enum ve_ref_kind kind);
-void ve_unregister(struct virt_enable_user *user);
-void ve_user_show(struct seq_file *m, struct virt_enable_user *user);
-void ve_state_show(struct seq_file *m);
-int ve_feature_parse(const char *name, enum virt_enable_feature *feature);
 
+/* lifecycle.c: hotplug, syscore and the emergency hook. */
+int ve_lifecycle_init(void);
+void ve_lifecycle_exit(void);
+int ve_cpus_alloc(void);
+void ve_cpus_free(void);
+int ve_emergency_hook_claim(void);
+void ve_emergency_hook_release(void);
+bool ve_emergency_hook_available(void);
+
+/* kvm_policy.c: an unmodified KVM owns the hardware by itself. */
+const char *ve_foreign_kvm(void);
+int ve_watch_kvm_modules(void);
+void ve_unwatch_kvm_modules(void);
+
+/* state.c: what the debugfs state file and sysfs show. */
+void ve_state_show(struct seq_file *m);
+void ve_user_show(struct seq_file *m, struct virt_enable_user *user);
+int ve_sysfs_init(void);
+void ve_sysfs_exit(void);
+
+/* debugfs.c */
 void ve_debugfs_init(void);
 void ve_debugfs_exit(void);
+
+/* tdx_hooks.c */
+
+/**
+ * struct ve_tdx_ops - the TDX host operations tdx_hooks.c needs
+ * @platform: whether this machine has TDX (the kernel found a TDX module).
+ * @cpu_enable: TDH.SYS.LP_INIT on this CPU; interrupts off, VMX on.
+ * @enable: initialize the TDX module; cpus_read_lock() held and
+ *	@cpu_enable done on every online CPU.
+ *
+ * Real by default; the KUnit tests substitute fakes.
+ */
+struct ve_tdx_ops {
+	bool (*platform)(void);
+	int (*cpu_enable)(void);
+	int (*enable)(void);
+};
+
+enum ve_tdx_policy {
+	VE_TDX_AUTO,
+	VE_TDX_ON,
+	VE_TDX_OFF,
+};
+
+int ve_tdx_init(void);
+bool ve_tdx_active(void);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Entry points and seams the KUnit tests use, static or absent otherwise. */
+extern unsigned int ve_max_refs;
+struct ve_cpu *ve_cpu_state(unsigned int cpu);
+unsigned int ve_refs_held(void);
+int ve_module_refs(void);
+int ve_module_notify(struct notifier_block *nb, unsigned long action,
+		     void *data);
+void ve_emergency_disable_cpu(void);
+int ve_suspend(void);
+void ve_resume(void);
+int ve_tdx_start(const struct ve_tdx_ops *ops, enum ve_tdx_policy policy);
+void ve_tdx_stop(void);
+#endif
 
 #endif /* _VIRT_ENABLE_INTERNAL_H */

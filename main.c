@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * virt_enable module glue: pick the vendor backend this CPU needs, start the
- * core with it, and expose the debugfs interface.
+ * core with it, and bring up its interfaces and TDX.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/init.h>
 #include <linux/module.h>
 
 #include "internal.h"
@@ -29,43 +30,56 @@ static const struct ve_vendor_ops *ve_vendor_select(void)
 	return ERR_PTR(-ENODEV);
 }
 
-static const struct ve_vendor_ops *ve_vendor;
-
 static int __init virt_enable_init(void)
 {
+	const struct ve_vendor_ops *vendor;
 	int r;
 
-	ve_vendor = ve_vendor_select();
-	if (IS_ERR(ve_vendor))
-		return PTR_ERR(ve_vendor);
+	vendor = ve_vendor_select();
+	if (IS_ERR(vendor))
+		return PTR_ERR(vendor);
 
-	r = ve_core_init(ve_vendor);
+	r = ve_core_init(vendor);
 	if (r)
-		goto err_vendor;
+		return r;
 	r = ve_watch_kvm_modules();
 	if (r)
 		goto err_core;
+	r = ve_sysfs_init();
+	if (r)
+		goto err_watch;
 	ve_debugfs_init();
+	r = ve_tdx_init();
+	if (r)
+		goto err_debugfs;
 
-	pr_info("managing %s\n", ve_vendor->name);
+	pr_info("managing %s\n", vendor->name);
 	return 0;
 
+err_debugfs:
+	ve_debugfs_exit();
+	ve_sysfs_exit();
+err_watch:
+	ve_unwatch_kvm_modules();
 err_core:
 	ve_core_exit();
-err_vendor:
-	ve_vendor->exit();
 	return r;
 }
 
+/* Every reference pins the module: nothing is held here. */
 static void __exit virt_enable_exit(void)
 {
 	ve_debugfs_exit();
+	ve_sysfs_exit();
 	ve_unwatch_kvm_modules();
 	ve_core_exit();
-	ve_vendor->exit();
 }
 
-module_init(virt_enable_init);
+/*
+ * Built in, before device initcalls: a built-in KVM (arch/ links before
+ * drivers/) registers its user from its own module_init().
+ */
+subsys_initcall(virt_enable_init);
 module_exit(virt_enable_exit);
 
 MODULE_DESCRIPTION("Reference-counted ownership of x86 hardware virtualization (VMX/SVM)");

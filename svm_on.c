@@ -6,14 +6,45 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cc_platform.h>
 #include <asm/asm.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/svm.h>
+#include <kunit/visibility.h>
 
 #include "internal.h"
+#include "vendor_checks.h"
 
 #define VE_CPUID_EXT_ECX_SVM	BIT(X86_FEATURE_SVM & 31)
+
+/**
+ * ve_svm_check() - whether EFER.SVME may be set, from what the kernel sees
+ * @f: the facts, gathered by the caller.
+ * @why: set to what to tell the user when it may not.
+ *
+ * Return: 0; -ENODEV if the CPU has no SVM at all; -EOPNOTSUPP otherwise.
+ */
+VISIBLE_IF_KUNIT int ve_svm_check(const struct ve_svm_facts *f, const char **why)
+{
+	if (!f->cpuid_svm)
+		return -ENODEV;
+	/* Inside an SEV-ES/SNP guest STGI raises #VC and the guest dies. */
+	if (f->sev_guest) {
+		return ve_refuse(why,
+				 "running as an SEV guest: SVM cannot be used here");
+	}
+	if (f->svm_disabled) {
+		return ve_refuse(why,
+				 "SVM is disabled by the firmware (VM_CR.SVMDIS is set): enable \"SVM Mode\" (AMD-V) in the firmware setup");
+	}
+	if (!f->kernel_svm) {
+		return ve_refuse(why,
+				 "the CPU has SVM but the kernel disabled it (clearcpuid=?)");
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ve_svm_check);
 
 static bool ve_svm_disabled_by_firmware(void)
 {
@@ -22,24 +53,28 @@ static bool ve_svm_disabled_by_firmware(void)
 	return !rdmsrl_safe(MSR_VM_CR, &vm_cr) && (vm_cr & SVM_VM_CR_SVM_DIS_MASK);
 }
 
-static int ve_svm_init(void)
+static void ve_svm_facts(struct ve_svm_facts *f)
 {
-	if (boot_cpu_has(X86_FEATURE_SVM))
-		return 0;
-
-	if (boot_cpu_data.extended_cpuid_level < 0x80000001 ||
-	    !(cpuid_ecx(0x80000001) & VE_CPUID_EXT_ECX_SVM))
-		return -ENODEV;
-
-	if (ve_svm_disabled_by_firmware())
-		pr_err("SVM is disabled by the firmware (VM_CR.SVMDIS is set): enable \"SVM Mode\" (AMD-V) in the firmware setup\n");
-	else
-		pr_err("the CPU has SVM but the kernel disabled it (clearcpuid=)\n");
-	return -EOPNOTSUPP;
+	*f = (struct ve_svm_facts) {
+		.cpuid_svm = boot_cpu_data.extended_cpuid_level >= 0x80000001 &&
+			     (cpuid_ecx(0x80000001) & VE_CPUID_EXT_ECX_SVM),
+		.kernel_svm = boot_cpu_has(X86_FEATURE_SVM),
+		.svm_disabled = ve_svm_disabled_by_firmware(),
+		.sev_guest = cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT),
+	};
 }
 
-static void ve_svm_exit(void)
+static int ve_svm_init(void)
 {
+	struct ve_svm_facts facts;
+	const char *why;
+	int r;
+
+	ve_svm_facts(&facts);
+	r = ve_svm_check(&facts, &why);
+	if (r && r != -ENODEV)
+		pr_err("%s\n", why);
+	return r;
 }
 
 static bool ve_svm_cpu_is_on(void)
@@ -78,24 +113,30 @@ fault:
 	return;
 }
 
-static void ve_svm_clear_svme(void)
+static int ve_svm_clear_svme(void)
 {
 	u64 efer;
 
-	if (rdmsrl_safe(MSR_EFER, &efer) || !(efer & EFER_SVME))
-		return;
+	if (rdmsrl_safe(MSR_EFER, &efer))
+		return -EIO;
+	if (!(efer & EFER_SVME))
+		return 0;
 	/* GIF=1 first, so INIT and NMI are not left blocked. */
 	ve_stgi();
-	wrmsrl_safe(MSR_EFER, efer & ~EFER_SVME);
+	return wrmsrl_safe(MSR_EFER, efer & ~EFER_SVME) ? -EIO : 0;
+}
+
+static void ve_svm_emergency_disable_cpu(void)
+{
+	ve_svm_clear_svme();
 }
 
 const struct ve_vendor_ops ve_svm_ops = {
 	.name = "svm",
 	.feature = VIRT_ENABLE_SVM,
 	.init = ve_svm_init,
-	.exit = ve_svm_exit,
 	.cpu_is_on = ve_svm_cpu_is_on,
 	.enable_cpu = ve_svm_enable_cpu,
 	.disable_cpu = ve_svm_clear_svme,
-	.emergency_disable_cpu = ve_svm_clear_svme,
+	.emergency_disable_cpu = ve_svm_emergency_disable_cpu,
 };

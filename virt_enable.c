@@ -1,89 +1,67 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * virt_enable core: named users, their references, and the per-CPU state
- * machine that keeps VMX/SVM on exactly where references need it, across
- * CPU hotplug, suspend/resume, shutdown and crash.
+ * machine that keeps VMX/SVM on exactly where references need it.
  *
- * A CPU wants the hardware on while it is online and either a system-wide
- * (or permanent) reference exists or a per-CPU reference was taken on it.
- * Every change of references is followed by a reconcile on the affected
- * CPUs, which runs on that CPU with interrupts disabled: it stops the users
- * whose references no longer cover the CPU, switches the hardware, then
- * starts the users newly covering it.
+ * A CPU wants the hardware on while it is not suspended, the system is not
+ * going down, and either a per-CPU reference of an in-kernel user is held
+ * on it, or it is online for virt_enable and a system-wide (or permanent)
+ * reference exists or a debugfs per-CPU reference was taken on it.  Every
+ * change of references is followed by a reconcile on the affected CPUs,
+ * which runs on that CPU with interrupts disabled: it stops the users whose
+ * references no longer cover the CPU, switches the hardware, then starts
+ * the users newly covering it.  lifecycle.c drives the same reconcile from
+ * CPU hotplug, suspend/resume and shutdown.
  *
  * Locking: ve_lock serializes users, system-wide references, hotplug
  * callbacks and shutdown; it nests inside the CPU hotplug lock.  Per-CPU
  * state is only written by its own CPU with interrupts disabled (or, for an
  * offline CPU, under both locks), so per-CPU references need no lock and
- * work from any context.  The users list is RCU-protected for the emergency
- * path, which runs in NMI context and takes no locks.
+ * work from any context but NMI, including other CPU-hotplug callbacks.
+ * The users list is RCU-protected for the emergency path, which runs in NMI
+ * context and takes no locks.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpu.h>
-#include <linux/cpuhotplug.h>
 #include <linux/ctype.h>
-#include <linux/kobject.h>
 #include <linux/module.h>
-#include <linux/mutex.h>
-#include <linux/percpu.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/string.h>
+#include <kunit/visibility.h>
 
-#include "compat/compat.h"
 #include "internal.h"
 
-/* Far more than any real user needs; keeps every counter from overflowing. */
-#define VE_MAX_REFS	BIT(20)
+#define CREATE_TRACE_POINTS
+#include "virt_enable_trace.h"
 
-struct ve_cpu {
-	bool online;		/* hotplug allows the hardware on here */
-	bool system;		/* system-wide references cover this CPU */
-	bool owned;		/* enabling started, disabling not finished */
-	bool on;		/* hardware on, turned on by us */
-	unsigned int nr_local;	/* per-CPU references, all users */
-	unsigned long nr_enables;
-	unsigned long nr_disables;
-	unsigned long nr_emergencies;
-};
+const struct ve_vendor_ops *ve_vendor __read_mostly;
+EXPORT_SYMBOL_IF_KUNIT(ve_vendor);
+DEFINE_PER_CPU(struct ve_cpu, ve_cpus);
+/* Users, system-wide references, hotplug and shutdown: see above. */
+DEFINE_MUTEX(ve_lock);
+EXPORT_SYMBOL_IF_KUNIT(ve_lock);
+LIST_HEAD(ve_users);
+EXPORT_SYMBOL_IF_KUNIT(ve_users);
+unsigned int ve_nr_system_users;
+EXPORT_SYMBOL_IF_KUNIT(ve_nr_system_users);
+bool ve_going_down;
+bool ve_armed;
+EXPORT_SYMBOL_IF_KUNIT(ve_armed);
+struct ve_stats ve_stats;
+EXPORT_SYMBOL_IF_KUNIT(ve_stats);
 
-struct ve_user_cpu {
-	unsigned int refs;	/* this user's per-CPU references */
-	bool active;		/* ->cpu_enabled ran, ->cpu_disabling did not */
-};
+/* References of all users together, each of which pins the module. */
+static atomic_t ve_nr_refs = ATOMIC_INIT(0);
+VISIBLE_IF_KUNIT unsigned int ve_max_refs = VE_MAX_REFS;
+EXPORT_SYMBOL_IF_KUNIT(ve_max_refs);
 
-struct virt_enable_user {
-	struct list_head node;
-	char name[VIRT_ENABLE_NAME_LEN];
-	const struct virt_enable_user_ops *ops;
-	void *data;
-	unsigned int nr_refs;
-	unsigned int nr_permanent;
-	bool system;		/* holds system-wide or permanent references */
-	struct ve_user_cpu __percpu *cpu;
-};
+/* Users at once: root can open any number of debugfs control files. */
+#define VE_MAX_USERS	1024
 
-static const struct ve_vendor_ops *ve_vendor __read_mostly;
-static DEFINE_PER_CPU(struct ve_cpu, ve_cpus);
-static DEFINE_MUTEX(ve_lock);
-static LIST_HEAD(ve_users);
-static unsigned int ve_nr_system_users;
-static bool ve_shutting_down;
-static bool ve_armed;
-static const char *ve_foreign_module;
-static int ve_cpuhp_state;
-
-static struct {
-	unsigned long broadcasts;
-	unsigned long rollbacks;
-	unsigned long vetoed_suspends;
-	atomic_long_t refused_puts;	/* kernel callers only: debugfs gets errors */
-	atomic_long_t busy;
-} ve_stats;
-
-static const char *ve_feature_name(enum virt_enable_feature feature)
+const char *ve_feature_name(enum virt_enable_feature feature)
 {
 	switch (feature) {
 	case VIRT_ENABLE_VMX:
@@ -94,31 +72,95 @@ static const char *ve_feature_name(enum virt_enable_feature feature)
 	return "none";
 }
 
+int ve_feature_parse(const char *name, enum virt_enable_feature *feature)
+{
+	if (!strcmp(name, "vmx"))
+		*feature = VIRT_ENABLE_VMX;
+	else if (!strcmp(name, "svm"))
+		*feature = VIRT_ENABLE_SVM;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int ve_check_feature(enum virt_enable_feature feature)
 {
 	return feature == ve_vendor->feature ? 0 : -EOPNOTSUPP;
 }
+
+static bool ve_refs_take(void)
+{
+	if (atomic_inc_return(&ve_nr_refs) <= ve_max_refs) {
+		__module_get(THIS_MODULE);
+		return true;
+	}
+	atomic_dec(&ve_nr_refs);
+	return false;
+}
+
+static void ve_refs_release(unsigned int count)
+{
+	atomic_sub(count, &ve_nr_refs);
+	while (count--)
+		module_put(THIS_MODULE);
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+struct ve_cpu *ve_cpu_state(unsigned int cpu)
+{
+	return per_cpu_ptr(&ve_cpus, cpu);
+}
+EXPORT_SYMBOL_IF_KUNIT(ve_cpu_state);
+
+unsigned int ve_refs_held(void)
+{
+	return atomic_read(&ve_nr_refs);
+}
+EXPORT_SYMBOL_IF_KUNIT(ve_refs_held);
+
+/* The module's reference count, or -1 when built in. */
+int ve_module_refs(void)
+{
+#ifdef MODULE
+	return module_refcount(THIS_MODULE);
+#else
+	return -1;
+#endif
+}
+EXPORT_SYMBOL_IF_KUNIT(ve_module_refs);
+#endif
 
 static bool ve_has_cpu_callbacks(const struct virt_enable_user *user)
 {
 	return user->ops && (user->ops->cpu_enabled || user->ops->cpu_disabling);
 }
 
-static bool ve_cpu_wanted(const struct ve_cpu *vc)
+static bool ve_follows_online(const struct virt_enable_user *user)
 {
-	return vc->online && (vc->system || vc->nr_local);
+	return user->flags & VE_USER_FOLLOW_ONLINE;
 }
 
+bool ve_cpu_wanted(const struct ve_cpu *vc)
+{
+	if (READ_ONCE(ve_going_down) || vc->suspended)
+		return false;
+	return vc->nr_pinned ||
+	       (vc->online && (vc->system || vc->nr_follow));
+}
+
+/* Whether @user's references cover this CPU, whose state is @vc. */
 static bool ve_user_covers(struct virt_enable_user *user,
 			   const struct ve_cpu *vc)
 {
-	if (!vc->online)
+	if (READ_ONCE(ve_going_down) || vc->suspended)
 		return false;
-	return (vc->system && READ_ONCE(user->system)) ||
-	       this_cpu_ptr(user->cpu)->refs;
+	if (this_cpu_ptr(user->cpu)->refs &&
+	    (vc->online || !ve_follows_online(user)))
+		return true;
+	return vc->online && vc->system && READ_ONCE(user->system);
 }
 
-static int ve_hw_on(struct ve_cpu *vc)
+static int ve_hw_on(struct ve_cpu *vc, enum ve_reason why)
 {
 	int r;
 
@@ -130,6 +172,7 @@ static int ve_hw_on(struct ve_cpu *vc)
 		atomic_long_inc(&ve_stats.busy);
 		pr_err_ratelimited("%s is already enabled on CPU %u: another hypervisor owns it (kvm_intel/kvm_amd loaded without virt_enable?)\n",
 				   ve_vendor->name, smp_processor_id());
+		trace_virt_enable_cpu(smp_processor_id(), true, why, -EBUSY);
 		return -EBUSY;
 	}
 
@@ -138,6 +181,7 @@ static int ve_hw_on(struct ve_cpu *vc)
 	barrier();
 	r = ve_vendor->enable_cpu();
 	barrier();
+	trace_virt_enable_cpu(smp_processor_id(), true, why, r);
 	if (r) {
 		WRITE_ONCE(vc->owned, false);
 		return r;
@@ -147,11 +191,25 @@ static int ve_hw_on(struct ve_cpu *vc)
 	return 0;
 }
 
-static void ve_hw_off(struct ve_cpu *vc)
+/*
+ * A failed disable leaves the hardware on, and ours: the emergency path
+ * still forces it off for a crash, and a later enable finds it on instead
+ * of blaming another hypervisor.
+ */
+static void ve_hw_off(struct ve_cpu *vc, enum ve_reason why)
 {
+	int r;
+
 	if (!vc->on)
 		return;
-	ve_vendor->disable_cpu();
+	r = ve_vendor->disable_cpu();
+	trace_virt_enable_cpu(smp_processor_id(), false, why, r);
+	if (r) {
+		WRITE_ONCE(vc->nr_disable_failures, vc->nr_disable_failures + 1);
+		pr_err_ratelimited("turning %s off on CPU %u failed: %pe; it stays on\n",
+				   ve_vendor->name, smp_processor_id(), ERR_PTR(r));
+		return;
+	}
 	WRITE_ONCE(vc->on, false);
 	barrier();
 	WRITE_ONCE(vc->owned, false);
@@ -187,13 +245,20 @@ static bool ve_user_active(struct virt_enable_user *user)
 	return ve_has_cpu_callbacks(user) && this_cpu_ptr(user->cpu)->active;
 }
 
-/*
- * Bring this CPU in line with the references.  Called with interrupts
- * disabled, with ve_lock held or from syscore (the only CPU running).  On
- * error the CPU may be left partly started: the caller undoes what it asked
- * for and reconciles again, which only ever stops things.
+/**
+ * ve_cpu_reconcile() - bring this CPU in line with the references
+ * @vc: this CPU's state.
+ * @why: what changed, for the trace events.
+ *
+ * Called with interrupts disabled, with ve_lock held or from syscore (the
+ * only CPU running).  On error the CPU may be left partly started: the
+ * caller undoes what it asked for and reconciles again, which only ever
+ * stops things.
+ *
+ * Return: 0, or the error of enabling the hardware or of a user's
+ * ->cpu_enabled.
  */
-static int ve_cpu_reconcile(struct ve_cpu *vc)
+int ve_cpu_reconcile(struct ve_cpu *vc, enum ve_reason why)
 {
 	struct virt_enable_user *user;
 	int r;
@@ -203,11 +268,11 @@ static int ve_cpu_reconcile(struct ve_cpu *vc)
 			ve_user_stop(user);
 
 	if (!ve_cpu_wanted(vc)) {
-		ve_hw_off(vc);
+		ve_hw_off(vc, why);
 		return 0;
 	}
 
-	r = ve_hw_on(vc);
+	r = ve_hw_on(vc, why);
 	if (r)
 		return r;
 
@@ -222,31 +287,43 @@ static int ve_cpu_reconcile(struct ve_cpu *vc)
 	return 0;
 }
 
+struct ve_broadcast_call {
+	enum ve_reason why;
+	int error;
+};
+
 static void ve_reconcile_ipi(void *arg)
 {
 	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
-	int *error = arg;
+	struct ve_broadcast_call *call = arg;
 	int r;
 
 	vc->system = ve_nr_system_users != 0;
-	r = ve_cpu_reconcile(vc);
+	r = ve_cpu_reconcile(vc, call->why);
 	if (r) {
 		pr_err("enabling %s on CPU %u failed: %pe\n", ve_vendor->name,
 		       smp_processor_id(), ERR_PTR(r));
-		cmpxchg(error, 0, r);
+		cmpxchg(&call->error, 0, r);
 	}
 }
 
-/* Reconcile every online CPU, with CPU hotplug held off; returns the first error. */
-static int ve_broadcast(void)
+/**
+ * ve_broadcast() - reconcile every online CPU
+ * @why: what changed, for the trace events.
+ *
+ * Called with ve_lock and the CPU hotplug lock held.
+ *
+ * Return: 0 or the first CPU's error.
+ */
+int ve_broadcast(enum ve_reason why)
 {
-	int error = 0;
+	struct ve_broadcast_call call = { .why = why };
 
 	lockdep_assert_held(&ve_lock);
 
 	ve_stats.broadcasts++;
-	on_each_cpu(ve_reconcile_ipi, &error, 1);
-	return error;
+	on_each_cpu(ve_reconcile_ipi, &call, 1);
+	return call.error;
 }
 
 static void ve_set_system(struct virt_enable_user *user, bool system)
@@ -276,20 +353,21 @@ static int ve_get_system(struct virt_enable_user *user, bool permanent)
 
 	lockdep_assert_held(&ve_lock);
 
-	if (ve_shutting_down)
+	if (ve_going_down)
 		return -ESHUTDOWN;
-	if (user->nr_refs + user->nr_permanent >= VE_MAX_REFS)
+	if (user->nr_refs + user->nr_permanent >= VE_MAX_REFS || !ve_refs_take())
 		return -EOVERFLOW;
 
 	if (!user->system) {
 		ve_set_system(user, true);
 		if (ve_needs_broadcast(user)) {
-			r = ve_broadcast();
+			r = ve_broadcast(VE_WHY_REFERENCE);
 			if (r) {
 				/* All or nothing: undo every CPU this request enabled. */
 				ve_set_system(user, false);
 				ve_stats.rollbacks++;
-				ve_broadcast();
+				ve_broadcast(VE_WHY_ROLLBACK);
+				ve_refs_release(1);
 				return r;
 			}
 		}
@@ -299,7 +377,6 @@ static int ve_get_system(struct virt_enable_user *user, bool permanent)
 		user->nr_permanent++;
 	else
 		user->nr_refs++;
-	__module_get(THIS_MODULE);
 	return 0;
 }
 
@@ -314,10 +391,16 @@ static int ve_put_system(struct virt_enable_user *user)
 	if (!user->nr_refs && !user->nr_permanent) {
 		ve_set_system(user, false);
 		if (ve_needs_broadcast(user))
-			ve_broadcast();
+			ve_broadcast(VE_WHY_REFERENCE);
 	}
-	module_put(THIS_MODULE);
+	ve_refs_release(1);
 	return 0;
+}
+
+static unsigned int *ve_cpu_count(struct ve_cpu *vc,
+				  struct virt_enable_user *user)
+{
+	return ve_follows_online(user) ? &vc->nr_follow : &vc->nr_pinned;
 }
 
 static int ve_get_cpu(struct virt_enable_user *user)
@@ -331,28 +414,27 @@ static int ve_get_cpu(struct virt_enable_user *user)
 	vc = this_cpu_ptr(&ve_cpus);
 	uc = this_cpu_ptr(user->cpu);
 
-	if (READ_ONCE(ve_shutting_down))
+	if (READ_ONCE(ve_going_down))
 		r = -ESHUTDOWN;
-	else if (!vc->online)
+	else if (vc->suspended || (ve_follows_online(user) && !vc->online))
 		r = -ENODEV;
-	else if (uc->refs >= VE_MAX_REFS)
+	else if (uc->refs >= VE_MAX_REFS || !ve_refs_take())
 		r = -EOVERFLOW;
 	if (r)
 		goto out;
 
 	uc->refs++;
-	vc->nr_local++;
-	r = ve_hw_on(vc);
+	(*ve_cpu_count(vc, user))++;
+	r = ve_hw_on(vc, VE_WHY_REFERENCE);
 	if (!r && ve_has_cpu_callbacks(user) && !uc->active)
 		r = ve_user_start(user);
 	if (r) {
 		uc->refs--;
-		vc->nr_local--;
+		(*ve_cpu_count(vc, user))--;
 		if (!ve_cpu_wanted(vc))
-			ve_hw_off(vc);
-		goto out;
+			ve_hw_off(vc, VE_WHY_ROLLBACK);
+		ve_refs_release(1);
 	}
-	__module_get(THIS_MODULE);
 out:
 	local_irq_restore(flags);
 	return r;
@@ -367,11 +449,11 @@ static unsigned int ve_put_cpu_refs(struct virt_enable_user *user,
 	unsigned int dropped = min(count, uc->refs);
 
 	uc->refs -= dropped;
-	vc->nr_local -= dropped;
+	*ve_cpu_count(vc, user) -= dropped;
 	if (ve_user_active(user) && !ve_user_covers(user, vc))
 		ve_user_stop(user);
 	if (!ve_cpu_wanted(vc))
-		ve_hw_off(vc);
+		ve_hw_off(vc, VE_WHY_REFERENCE);
 	return dropped;
 }
 
@@ -385,7 +467,7 @@ static int ve_put_cpu(struct virt_enable_user *user)
 	local_irq_restore(flags);
 	if (!dropped)
 		return -EINVAL;
-	module_put(THIS_MODULE);
+	ve_refs_release(1);
 	return 0;
 }
 
@@ -396,17 +478,23 @@ int ve_get(struct virt_enable_user *user, enum virt_enable_feature feature,
 
 	r = ve_check_feature(feature);
 	if (r)
-		return r;
-	if (kind == VE_REF_CPU)
-		return ve_get_cpu(user);
+		goto out;
+	if (kind == VE_REF_CPU) {
+		r = ve_get_cpu(user);
+		goto out;
+	}
 
 	cpus_read_lock();
 	mutex_lock(&ve_lock);
 	r = ve_get_system(user, kind == VE_REF_PERMANENT);
 	mutex_unlock(&ve_lock);
 	cpus_read_unlock();
+out:
+	trace_virt_enable_ref(user->name, kind, true,
+			      kind == VE_REF_CPU ? raw_smp_processor_id() : -1, r);
 	return r;
 }
+EXPORT_SYMBOL_IF_KUNIT(ve_get);
 
 int ve_put(struct virt_enable_user *user, enum virt_enable_feature feature,
 	   enum ve_ref_kind kind)
@@ -425,150 +513,25 @@ int ve_put(struct virt_enable_user *user, enum virt_enable_feature feature,
 		mutex_unlock(&ve_lock);
 		cpus_read_unlock();
 	}
+	trace_virt_enable_ref(user->name, kind, false,
+			      kind == VE_REF_CPU ? raw_smp_processor_id() : -1, r);
 	return r;
 }
+EXPORT_SYMBOL_IF_KUNIT(ve_put);
 
 /*
- * Unmodified in-tree KVM turns VMX/SVM on by itself (6.12 at load, 6.1 per
- * VM) and claims the kernel's one emergency hook, which allows a single
- * owner.  It cannot share either with virt_enable, so each refuses the other
- * instead of fighting over the hardware.  A KVM that links against
- * virt_enable is a user like any other.
+ * Called for the first user: make sure nobody else owns the hardware, give
+ * every online CPU what it needs to be enabled, claim the emergency hook.
  */
-static const char *const ve_kvm_modules[] = { "kvm_intel", "kvm_amd" };
-
-static bool ve_module_uses_us(struct module *mod)
-{
-#if defined(MODULE) && defined(CONFIG_MODULE_UNLOAD)
-	struct module_use *use;
-
-	list_for_each_entry(use, &mod->target_list, target_list)
-		if (use->target == THIS_MODULE)
-			return true;
-#endif
-	return false;
-}
-
-static const char *ve_kvm_module_name(const char *name)
-{
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(ve_kvm_modules); i++)
-		if (!strcmp(name, ve_kvm_modules[i]))
-			return ve_kvm_modules[i];
-	return NULL;
-}
-
-/* An in-tree KVM that was loaded (or built in) before virt_enable. */
-static const char *ve_kvm_module_present(void)
-{
-	struct kset *modules;
-	struct kobject *kobj;
-	struct module *mod;
-	bool foreign;
-	int i;
-
-#ifdef MODULE
-	modules = THIS_MODULE->mkobj.kobj.kset;
-#else
-	modules = module_kset;
-#endif
-	/*
-	 * Not in sysfs yet: 6.1 runs a KUnit module's cases while it is still
-	 * MODULE_STATE_COMING.  Nothing to look in; the notifier covers later
-	 * loads.
-	 */
-	if (!modules)
-		return NULL;
-	for (i = 0; i < ARRAY_SIZE(ve_kvm_modules); i++) {
-		kobj = kset_find_obj(modules, ve_kvm_modules[i]);
-		if (!kobj)
-			continue;
-		mod = container_of(kobj, struct module_kobject, kobj)->mod;
-		foreign = !mod || !ve_module_uses_us(mod);
-		kobject_put(kobj);
-		if (foreign)
-			return ve_kvm_modules[i];
-	}
-	return NULL;
-}
-
-static int ve_module_notify(struct notifier_block *nb, unsigned long action,
-			    void *data)
-{
-	struct module *mod = data;
-	const char *name = ve_kvm_module_name(mod->name);
-	int r = 0;
-
-	if (!name || ve_module_uses_us(mod))
-		return NOTIFY_DONE;
-
-	mutex_lock(&ve_lock);
-	if (action == MODULE_STATE_COMING) {
-		if (ve_armed) {
-			pr_err("refusing to load %s: virt_enable users own %s; drop them first, or use a KVM built on virt_enable\n",
-			       name, ve_vendor->name);
-			r = -EBUSY;
-		} else {
-			ve_foreign_module = name;
-		}
-	} else if (action == MODULE_STATE_GOING && ve_foreign_module == name) {
-		ve_foreign_module = NULL;
-	}
-	mutex_unlock(&ve_lock);
-	return notifier_from_errno(r);
-}
-
-static struct notifier_block ve_module_nb = {
-	.notifier_call = ve_module_notify,
-};
-
-/*
- * Watching KVM modules come and go is for the module's lifetime, apart from
- * ve_core_init(): registering a module notifier from within the module
- * notifier chain (where KUnit runs a test module) would deadlock.
- */
-int ve_watch_kvm_modules(void)
-{
-	return register_module_notifier(&ve_module_nb);
-}
-
-void ve_unwatch_kvm_modules(void)
-{
-	unregister_module_notifier(&ve_module_nb);
-}
-
-static void ve_emergency_disable_cpu(void)
-{
-	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
-	struct virt_enable_user *user;
-
-	/* Users first: e.g. VMCLEAR needs VMX still on. */
-	rcu_read_lock();
-	list_for_each_entry_rcu(user, &ve_users, node)
-		if (user->ops && user->ops->emergency)
-			user->ops->emergency(user->data);
-	rcu_read_unlock();
-
-	WRITE_ONCE(ve_shutting_down, true);
-	if (!READ_ONCE(vc->owned))
-		return;
-	ve_vendor->emergency_disable_cpu();
-	WRITE_ONCE(vc->on, false);
-	WRITE_ONCE(vc->owned, false);
-	WRITE_ONCE(vc->nr_emergencies, vc->nr_emergencies + 1);
-}
-
-/* Called for the first user: claim the hardware and the emergency hook. */
 static int ve_arm(void)
 {
-	const char *owner = ve_foreign_module;
+	const char *owner;
 	bool busy;
+	int r;
 
 	lockdep_assert_held(&ve_lock);
 
-	if (!owner)
-		owner = ve_kvm_module_present();
+	owner = ve_foreign_kvm();
 	if (owner) {
 		atomic_long_inc(&ve_stats.busy);
 		pr_err("%s is loaded and owns %s: unload it before using virt_enable\n",
@@ -587,7 +550,14 @@ static int ve_arm(void)
 		return -EBUSY;
 	}
 
-	ve_emergency_hook_register(ve_emergency_disable_cpu);
+	r = ve_cpus_alloc();
+	if (r)
+		return r;
+	r = ve_emergency_hook_claim();
+	if (r) {
+		ve_cpus_free();
+		return r;
+	}
 	ve_armed = true;
 	return 0;
 }
@@ -596,14 +566,14 @@ static void ve_disarm(void)
 {
 	lockdep_assert_held(&ve_lock);
 
-	ve_emergency_hook_unregister(ve_emergency_disable_cpu);
+	ve_emergency_hook_release();
+	ve_cpus_free();
 	ve_armed = false;
 }
 
 static bool ve_name_valid(const char *name)
 {
-	size_t len = strnlen(name, VIRT_ENABLE_NAME_LEN);
-	size_t i;
+	size_t i, len = strnlen(name, VIRT_ENABLE_NAME_LEN);
 
 	if (!len || len == VIRT_ENABLE_NAME_LEN)
 		return false;
@@ -613,25 +583,23 @@ static bool ve_name_valid(const char *name)
 	return true;
 }
 
-/**
- * virt_enable_register() - register a user of hardware virtualization
- * @name: what the user is called in the state file and in messages, e.g.
- *	"kvm_intel"; 1 to VIRT_ENABLE_NAME_LEN - 1 printable characters,
- *	no quotes or backslashes.  Copied.
- * @ops: optional callbacks, or NULL; must stay valid until unregistered.
- * @data: passed to the callbacks.
- *
- * The first registration claims the kernel's emergency virtualization hook,
- * and fails with -EBUSY if another hypervisor (typically an unmodified
- * kvm_intel or kvm_amd) owns VMX/SVM or that hook.
- *
- * Context: process context, may sleep.
- * Return: the user, or an ERR_PTR(): -EINVAL for a bad name, -ENOMEM,
- * -EBUSY as above, -ESHUTDOWN if the system is going down.
- */
-struct virt_enable_user *virt_enable_register(const char *name,
-					      const struct virt_enable_user_ops *ops,
-					      void *data)
+/* 0, -EEXIST if @name is in use, -EUSERS if there are too many users. */
+static int ve_name_available(const char *name)
+{
+	struct virt_enable_user *user;
+	unsigned int nr_users = 0;
+
+	list_for_each_entry(user, &ve_users, node) {
+		if (!strcmp(user->name, name))
+			return -EEXIST;
+		nr_users++;
+	}
+	return nr_users < VE_MAX_USERS ? 0 : -EUSERS;
+}
+
+struct virt_enable_user *ve_register(const char *name,
+				     const struct virt_enable_user_ops *ops,
+				     void *data, unsigned int flags)
 {
 	struct virt_enable_user *user;
 	int r = 0;
@@ -650,15 +618,20 @@ struct virt_enable_user *virt_enable_register(const char *name,
 	strscpy(user->name, name, sizeof(user->name));
 	user->ops = ops;
 	user->data = data;
+	user->flags = flags;
 
+	cpus_read_lock();
 	mutex_lock(&ve_lock);
-	if (ve_shutting_down)
+	if (ve_going_down)
 		r = -ESHUTDOWN;
-	else if (list_empty(&ve_users))
+	else
+		r = ve_name_available(name);
+	if (!r && list_empty(&ve_users))
 		r = ve_arm();
 	if (!r)
 		list_add_tail_rcu(&user->node, &ve_users);
 	mutex_unlock(&ve_lock);
+	cpus_read_unlock();
 
 	if (r) {
 		free_percpu(user->cpu);
@@ -667,13 +640,45 @@ struct virt_enable_user *virt_enable_register(const char *name,
 	}
 	return user;
 }
+EXPORT_SYMBOL_IF_KUNIT(ve_register);
+
+/**
+ * virt_enable_register() - register a user of hardware virtualization
+ * @name: what the user is called in the state views and in messages, e.g.
+ *	"kvm_intel"; 1 to VIRT_ENABLE_NAME_LEN - 1 printable characters,
+ *	no quotes or backslashes, not used by another registered user.
+ *	Copied.
+ * @ops: optional callbacks, or NULL; must stay valid until unregistered.
+ * @data: passed to the callbacks.
+ *
+ * The first registration claims the kernel's emergency virtualization hook
+ * and allocates what the CPUs need to be enabled (the VMXON regions), and
+ * fails with -EBUSY if another hypervisor (typically an unmodified
+ * kvm_intel or kvm_amd) owns VMX/SVM or that hook.
+ *
+ * Context: process context, may sleep; not from a CPU hotplug callback.
+ * Return: the user, or an ERR_PTR(): -EINVAL for a bad name, -EEXIST for a
+ * name in use, -EUSERS past 1024 users, -ENOMEM, -EBUSY as above,
+ * -ESHUTDOWN if the system is going down.
+ */
+struct virt_enable_user *virt_enable_register(const char *name,
+					      const struct virt_enable_user_ops *ops,
+					      void *data)
+{
+	return ve_register(name, ops, data, 0);
+}
 EXPORT_SYMBOL_GPL(virt_enable_register);
+
+struct ve_drop_call {
+	struct virt_enable_user *user;
+	atomic_t dropped;
+};
 
 static void ve_drop_cpu_refs_ipi(void *arg)
 {
-	struct virt_enable_user *user = arg;
+	struct ve_drop_call *call = arg;
 
-	ve_put_cpu_refs(user, UINT_MAX);
+	atomic_add(ve_put_cpu_refs(call->user, UINT_MAX), &call->dropped);
 }
 
 static unsigned int ve_user_cpu_refs(struct virt_enable_user *user)
@@ -686,35 +691,70 @@ static unsigned int ve_user_cpu_refs(struct virt_enable_user *user)
 	return refs;
 }
 
-/* Drop everything @user holds, permanent references included. */
+/*
+ * Drop everything @user holds, permanent references included, and release
+ * exactly as many module references as references were dropped.
+ */
 static void ve_user_drop_all(struct virt_enable_user *user)
 {
-	unsigned int refs = user->nr_refs + user->nr_permanent;
+	struct ve_drop_call call = { .user = user, .dropped = ATOMIC_INIT(0) };
+	unsigned int dropped;
 	int cpu;
 
 	lockdep_assert_held(&ve_lock);
 
-	refs += ve_user_cpu_refs(user);
-	on_each_cpu(ve_drop_cpu_refs_ipi, user, 1);
+	on_each_cpu(ve_drop_cpu_refs_ipi, &call, 1);
+	dropped = atomic_read(&call.dropped);
+
 	/* Offline CPUs run nothing: their counts can be fixed from here. */
 	for_each_possible_cpu(cpu) {
 		struct ve_user_cpu *uc = per_cpu_ptr(user->cpu, cpu);
 
 		if (cpu_online(cpu) || !uc->refs)
 			continue;
-		per_cpu_ptr(&ve_cpus, cpu)->nr_local -= uc->refs;
+		*ve_cpu_count(per_cpu_ptr(&ve_cpus, cpu), user) -= uc->refs;
+		dropped += uc->refs;
 		uc->refs = 0;
+		uc->active = false;
 	}
 
+	dropped += user->nr_refs + user->nr_permanent;
 	user->nr_refs = 0;
 	user->nr_permanent = 0;
 	if (user->system) {
 		ve_set_system(user, false);
 		if (ve_needs_broadcast(user))
-			ve_broadcast();
+			ve_broadcast(VE_WHY_REFERENCE);
 	}
-	while (refs--)
-		module_put(THIS_MODULE);
+	ve_refs_release(dropped);
+}
+
+/**
+ * ve_cpu_forget_pinned() - drop the per-CPU references left on a dead CPU
+ * @cpu: a CPU that is offline, with ve_lock held.
+ *
+ * In-kernel users must put their per-CPU references before the CPU dies;
+ * lifecycle.c reports those that did not, then calls this so that the
+ * counts and the module references stay balanced.
+ */
+void ve_cpu_forget_pinned(unsigned int cpu)
+{
+	struct virt_enable_user *user;
+	unsigned int dropped = 0;
+
+	lockdep_assert_held(&ve_lock);
+
+	list_for_each_entry(user, &ve_users, node) {
+		struct ve_user_cpu *uc = per_cpu_ptr(user->cpu, cpu);
+
+		uc->active = false;
+		if (ve_follows_online(user))
+			continue;
+		dropped += uc->refs;
+		uc->refs = 0;
+	}
+	per_cpu_ptr(&ve_cpus, cpu)->nr_pinned = 0;
+	ve_refs_release(dropped);
 }
 
 /* Unregister @user, dropping what it holds; used by debugfs on close. */
@@ -734,6 +774,7 @@ void ve_unregister(struct virt_enable_user *user)
 	free_percpu(user->cpu);
 	kfree(user);
 }
+EXPORT_SYMBOL_IF_KUNIT(ve_unregister);
 
 /**
  * virt_enable_unregister() - unregister a user
@@ -763,17 +804,18 @@ EXPORT_SYMBOL_GPL(virt_enable_unregister);
  * @user: the registered user taking it.
  * @feature: the extension wanted; must be the one this CPU offers.
  *
- * On success the feature is enabled on every online CPU, and stays so, also on
- * CPUs that come online, until the reference is put.  The first system-wide
- * reference turns the hardware on with one broadcast; later ones do no
- * hardware work (only @user's own ->cpu_enabled callbacks run).  Enabling
- * is all or nothing: if any CPU fails, every CPU this call turned on is
- * turned off again and the error is returned.
+ * On success the feature is enabled on every online CPU, and stays so, also
+ * on CPUs that come online, until the reference is put.  The first
+ * system-wide reference turns the hardware on with one broadcast; later
+ * ones do no hardware work (only @user's own ->cpu_enabled callbacks run).
+ * Enabling is all or nothing: if any CPU fails, every CPU this call turned
+ * on is turned off again and the error is returned.
  *
  * Context: process context, may sleep; not from a CPU hotplug callback.
  * Return: 0; -EOPNOTSUPP for the wrong feature; -EBUSY if another
  * hypervisor has the feature on; -ESHUTDOWN once the system is going down;
- * -EOVERFLOW past VE_MAX_REFS; or the error of the failing CPU or callback.
+ * -EOVERFLOW past VE_MAX_REFS references; or the error of the failing CPU
+ * or callback.
  */
 int virt_enable_get(struct virt_enable_user *user,
 		    enum virt_enable_feature feature)
@@ -831,19 +873,22 @@ EXPORT_SYMBOL_GPL(virt_enable_put);
  * @user: the registered user taking it.
  * @feature: the extension wanted; must be the one this CPU offers.
  *
- * For callers that manage CPUs themselves: the feature is enabled on this CPU
- * until the matching virt_enable_put_cpu() on the same CPU.  The 0->1
- * transition completes with interrupts disabled, so no other reference on
- * this CPU can observe it half done.  The caller must stay on this CPU
- * (preemption or migration disabled, a bound kthread, a hotplug callback)
- * for as long as it relies on the result.  If the CPU goes offline the
- * hardware goes off with it; it comes back on if the CPU returns while the
- * reference is still held.
+ * For callers that manage CPUs themselves, in the way of upstream's
+ * x86_virt_get_ref(): the feature is enabled on this CPU until the matching
+ * virt_enable_put_cpu() on the same CPU, whatever happens to the CPU's
+ * hotplug state in between.  It may be called from the caller's own CPU
+ * hotplug callbacks at any state, STARTING section included; the caller
+ * must put the reference before the CPU dies (virt_enable reports and drops
+ * references left on a dead CPU).  The 0->1 transition completes with
+ * interrupts disabled, so no other reference on this CPU can observe it
+ * half done.  The caller must stay on this CPU (preemption or migration
+ * disabled, a bound kthread, a hotplug callback) for as long as it relies
+ * on the result.
  *
  * Context: any context but NMI; does not sleep.
  * Return: 0; -EOPNOTSUPP, -EBUSY, -ESHUTDOWN, -EOVERFLOW as
- * virt_enable_get(); -ENODEV if this CPU is not (or no longer) online for
- * virt_enable; or the error of enabling or of @user's ->cpu_enabled.
+ * virt_enable_get(); -ENODEV between suspend and resume; or the error of
+ * enabling or of @user's ->cpu_enabled.
  */
 int virt_enable_get_cpu(struct virt_enable_user *user,
 			enum virt_enable_feature feature)
@@ -887,128 +932,22 @@ enum virt_enable_feature virt_enable_feature(void)
 }
 EXPORT_SYMBOL_GPL(virt_enable_feature);
 
-int ve_feature_parse(const char *name, enum virt_enable_feature *feature)
-{
-	if (!strcmp(name, "vmx"))
-		*feature = VIRT_ENABLE_VMX;
-	else if (!strcmp(name, "svm"))
-		*feature = VIRT_ENABLE_SVM;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-static int ve_cpu_online(unsigned int cpu)
-{
-	struct ve_cpu *vc = per_cpu_ptr(&ve_cpus, cpu);
-	int r = 0;
-
-	mutex_lock(&ve_lock);
-	if (!ve_shutting_down) {
-		local_irq_disable();
-		vc->online = true;
-		vc->system = ve_nr_system_users != 0;
-		r = ve_cpu_reconcile(vc);
-		if (r) {
-			/* Fail the online rather than break the references' promise. */
-			pr_err("CPU %u cannot come online: enabling %s failed: %pe\n",
-			       cpu, ve_vendor->name, ERR_PTR(r));
-			vc->online = false;
-			ve_cpu_reconcile(vc);
-		}
-		local_irq_enable();
-	}
-	mutex_unlock(&ve_lock);
-	return r;
-}
-
-static int ve_cpu_offline(unsigned int cpu)
-{
-	struct ve_cpu *vc = per_cpu_ptr(&ve_cpus, cpu);
-
-	mutex_lock(&ve_lock);
-	local_irq_disable();
-	vc->online = false;
-	ve_cpu_reconcile(vc);
-	local_irq_enable();
-	mutex_unlock(&ve_lock);
-	return 0;
-}
-
-/*
- * Suspend and resume run on the last online CPU with interrupts disabled,
- * after the others went through ve_cpu_offline() and with tasks frozen, so
- * nothing else can run; ve_lock cannot be taken and need not be.
+/**
+ * virt_enable_rebooting() - whether the machine is going down
+ *
+ * True once shutdown, reboot, kexec or an emergency (crash, kexec on panic,
+ * NMI shootdown) began turning VMX/SVM off for good.  Users tolerate faults
+ * of their VMX/SVM instructions from then on, as KVM does with
+ * kvm_rebooting; their ->cpu_disabling callbacks for shutdown already see
+ * it true.
+ *
+ * Context: any.
  */
-static int ve_suspend(void)
+bool virt_enable_rebooting(void)
 {
-	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
-	struct virt_enable_user *user;
-	int r;
-
-	lockdep_assert_irqs_disabled();
-
-	list_for_each_entry(user, &ve_users, node) {
-		if (!user->ops || !user->ops->suspend)
-			continue;
-		r = user->ops->suspend(user->data);
-		if (r) {
-			ve_stats.vetoed_suspends++;
-			pr_err("suspend vetoed by user \"%s\": %pe\n",
-			       user->name, ERR_PTR(r));
-			return r;
-		}
-	}
-
-	vc->online = false;
-	ve_cpu_reconcile(vc);
-	return 0;
+	return READ_ONCE(ve_going_down);
 }
-
-static void ve_resume(void)
-{
-	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
-	int r;
-
-	lockdep_assert_irqs_disabled();
-
-	vc->online = true;
-	r = ve_cpu_reconcile(vc);
-	if (r)
-		pr_err("re-enabling %s on CPU %u after resume failed: %pe\n",
-		       ve_vendor->name, smp_processor_id(), ERR_PTR(r));
-}
-
-static void ve_shutdown_ipi(void *arg)
-{
-	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
-	atomic_t *turned_off = arg;
-
-	if (vc->on)
-		atomic_inc(turned_off);
-	vc->online = false;
-	ve_cpu_reconcile(vc);
-}
-
-/*
- * Reboot, halt, power-off and kexec all pass through syscore shutdown with
- * every CPU still running: turn the hardware off everywhere before firmware
- * or the next kernel needs INIT to work, and refuse to turn it on again.
- */
-static void ve_shutdown(void)
-{
-	atomic_t turned_off = ATOMIC_INIT(0);
-
-	mutex_lock(&ve_lock);
-	ve_shutting_down = true;
-	on_each_cpu(ve_shutdown_ipi, &turned_off, 1);
-	mutex_unlock(&ve_lock);
-	if (atomic_read(&turned_off))
-		pr_info("%s turned off on %d CPUs for shutdown\n", ve_vendor->name,
-			atomic_read(&turned_off));
-}
-
-VE_DEFINE_SYSCORE(ve_syscore, ve_suspend, ve_resume, ve_shutdown);
+EXPORT_SYMBOL_GPL(virt_enable_rebooting);
 
 /**
  * ve_core_init() - start the core with one vendor's ops
@@ -1019,28 +958,18 @@ VE_DEFINE_SYSCORE(ve_syscore, ve_suspend, ve_resume, ve_shutdown);
  */
 int ve_core_init(const struct ve_vendor_ops *vendor)
 {
-	int cpu, r;
+	int cpu;
 
 	ve_vendor = vendor;
-	ve_shutting_down = false;
-	ve_foreign_module = NULL;
+	ve_going_down = false;
+	ve_armed = false;
 	ve_nr_system_users = 0;
 	memset(&ve_stats, 0, sizeof(ve_stats));
 	for_each_possible_cpu(cpu)
 		memset(per_cpu_ptr(&ve_cpus, cpu), 0, sizeof(struct ve_cpu));
-
-	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, KBUILD_MODNAME ":online",
-			      ve_cpu_online, ve_cpu_offline);
-	if (r < 0)
-		return r;
-	ve_cpuhp_state = r;
-	ve_syscore_register(&ve_syscore);
-
-	if (!VE_HAVE_EMERGENCY_HOOK)
-		pr_warn("this kernel has no emergency virtualization hook (CONFIG_KVM_X86=n): a crash with %s on can leave CPUs unable to start in a kdump kernel\n",
-			vendor->name);
-	return 0;
+	return ve_lifecycle_init();
 }
+EXPORT_SYMBOL_IF_KUNIT(ve_core_init);
 
 /**
  * ve_core_exit() - stop the core
@@ -1052,69 +981,10 @@ void ve_core_exit(void)
 {
 	int cpu;
 
-	ve_syscore_unregister(&ve_syscore);
-	cpuhp_remove_state(ve_cpuhp_state);
-
+	ve_lifecycle_exit();
 	WARN_ON(!list_empty(&ve_users));
+	WARN_ON(atomic_read(&ve_nr_refs));
 	for_each_possible_cpu(cpu)
 		WARN_ON(per_cpu_ptr(&ve_cpus, cpu)->on);
 }
-
-static void ve_show_user(struct seq_file *m, struct virt_enable_user *user)
-{
-	int cpu;
-
-	seq_printf(m, "user \"%s\" system %u permanent %u percpu",
-		   user->name, user->nr_refs, user->nr_permanent);
-	for_each_possible_cpu(cpu) {
-		unsigned int refs = READ_ONCE(per_cpu_ptr(user->cpu, cpu)->refs);
-
-		if (refs)
-			seq_printf(m, " %d:%u", cpu, refs);
-	}
-	seq_putc(m, '\n');
-}
-
-/* One user's line of the state, for the debugfs file that owns it. */
-void ve_user_show(struct seq_file *m, struct virt_enable_user *user)
-{
-	mutex_lock(&ve_lock);
-	ve_show_user(m, user);
-	mutex_unlock(&ve_lock);
-}
-
-/* The state file: see README.md, "debugfs interface", for the format. */
-void ve_state_show(struct seq_file *m)
-{
-	struct virt_enable_user *user;
-	unsigned int nr_users = 0;
-	int cpu;
-
-	mutex_lock(&ve_lock);
-	list_for_each_entry(user, &ve_users, node)
-		nr_users++;
-
-	seq_printf(m, "feature %s\n", ve_vendor->name);
-	seq_printf(m, "users %u\n", nr_users);
-	seq_printf(m, "system_users %u\n", ve_nr_system_users);
-	seq_printf(m, "emergency_hook %s\n", !VE_HAVE_EMERGENCY_HOOK ?
-		   "unavailable" : ve_armed ? "registered" : "unregistered");
-	seq_printf(m, "shutting_down %d\n", READ_ONCE(ve_shutting_down));
-	for_each_possible_cpu(cpu) {
-		struct ve_cpu *vc = per_cpu_ptr(&ve_cpus, cpu);
-
-		seq_printf(m, "cpu %d online %d hw %d system %d local %u enables %lu disables %lu emergencies %lu\n",
-			   cpu, READ_ONCE(vc->online), READ_ONCE(vc->on),
-			   READ_ONCE(vc->system), READ_ONCE(vc->nr_local),
-			   READ_ONCE(vc->nr_enables), READ_ONCE(vc->nr_disables),
-			   READ_ONCE(vc->nr_emergencies));
-	}
-	list_for_each_entry(user, &ve_users, node)
-		ve_show_user(m, user);
-	seq_printf(m, "counters broadcasts %lu rollbacks %lu refused_puts %ld busy %ld vetoed_suspends %lu\n",
-		   ve_stats.broadcasts, ve_stats.rollbacks,
-		   atomic_long_read(&ve_stats.refused_puts),
-		   atomic_long_read(&ve_stats.busy),
-		   ve_stats.vetoed_suspends);
-	mutex_unlock(&ve_lock);
-}
+EXPORT_SYMBOL_IF_KUNIT(ve_core_exit);

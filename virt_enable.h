@@ -6,7 +6,7 @@
  * reference turns the hardware on, the last one turns it off, and
  * virt_enable keeps that true across CPU hotplug, suspend/resume, shutdown,
  * reboot, kexec and crash, so that users no longer do VMXON or set
- * EFER.SVME themselves.  See README.md.
+ * EFER.SVME themselves.  See Documentation/driver-api/virt_enable.rst.
  */
 #ifndef _VIRT_ENABLE_H
 #define _VIRT_ENABLE_H
@@ -34,19 +34,23 @@ struct virt_enable_user;
  *	is on there and this user's references start to cover it: when the
  *	user takes its first system-wide or permanent reference, for a CPU
  *	that comes online while such a reference is held, after resume, and
- *	for a per-CPU reference on that CPU.  A non-zero return fails that
- *	request as a whole (see virt_enable_get()) or, for a CPU coming
+ *	for the first per-CPU reference on that CPU.  A non-zero return fails
+ *	that request as a whole (see virt_enable_get()) or, for a CPU coming
  *	online, fails the CPU's online operation.
  * @cpu_disabling: called on a CPU, with interrupts disabled, before the
  *	hardware is turned off there or when this user's references stop
- *	covering it.  Paired with every successful @cpu_enabled.
+ *	covering it.  Paired with every successful @cpu_enabled.  During
+ *	shutdown, reboot and kexec virt_enable_rebooting() is already true.
  * @suspend: called with interrupts disabled on the last CPU before the
  *	system suspends while this user is registered; a non-zero return
  *	vetoes the suspend (say why in dmesg).
- * @emergency: called on each CPU in NMI or crash context before the
- *	hardware is forced off for a crash, kexec-on-panic or emergency
- *	reboot, e.g. to VMCLEAR loaded VMCSs.  Must not sleep, take locks or
- *	assume anything about the reference counts.
+ * @resume: called with interrupts disabled on that CPU after resume, and
+ *	when a suspend that @suspend agreed to was vetoed later; paired with
+ *	every @suspend that returned 0.
+ * @emergency: called in NMI or crash context, on each CPU where the
+ *	hardware is on, before it is forced off for a crash, kexec-on-panic
+ *	or emergency reboot, e.g. to VMCLEAR loaded VMCSs.  Must not sleep,
+ *	take locks or assume anything about the reference counts.
  *
  * All callbacks receive the @data pointer given to virt_enable_register().
  */
@@ -54,6 +58,7 @@ struct virt_enable_user_ops {
 	int (*cpu_enabled)(unsigned int cpu, void *data);
 	void (*cpu_disabling)(unsigned int cpu, void *data);
 	int (*suspend)(void *data);
+	void (*resume)(void *data);
 	void (*emergency)(void *data);
 };
 
@@ -78,5 +83,6 @@ void virt_enable_put_cpu(struct virt_enable_user *user,
 			 enum virt_enable_feature feature);
 
 enum virt_enable_feature virt_enable_feature(void);
+bool virt_enable_rebooting(void);
 
 #endif /* _VIRT_ENABLE_H */

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Intel VMX backend: the checks, VMXON and VMXOFF.  Only the core calls
- * these, through ve_vmx_ops, on the CPU concerned with interrupts disabled.
+ * Intel VMX backend: the checks, the VMXON regions, VMXON and VMXOFF.  Only
+ * the core calls these, through ve_vmx_ops, on the CPU concerned with
+ * interrupts disabled (the regions: in process context).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitfield.h>
 #include <linux/gfp.h>
 #include <linux/percpu.h>
+#include <linux/tboot.h>
 #include <asm/asm.h>
 #include <asm/msr.h>
 #include <asm/perf_event.h>
@@ -15,8 +17,10 @@
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
 #include <asm/vmx.h>
+#include <kunit/visibility.h>
 
 #include "internal.h"
+#include "vendor_checks.h"
 
 /* IA32_VMX_BASIC: VMCS accesses must be write-back, addresses 64 bits wide. */
 #define VE_VMX_BASIC_32BIT_ADDR		BIT_ULL(48)
@@ -26,42 +30,92 @@
 #define VE_CPUID1_ECX_VMX		BIT(X86_FEATURE_VMX & 31)
 
 static DEFINE_PER_CPU(void *, ve_vmxon_region);
+static atomic_t ve_nr_vmxon_regions = ATOMIC_INIT(0);
 static u32 ve_vmcs_revision;
 
-/* Why the kernel hid VMX although the CPU has it. */
-static int ve_vmx_explain_missing(void)
+/**
+ * ve_vmx_check() - whether VMXON is allowed, from what the kernel sees
+ * @f: the facts, gathered by the caller.
+ * @why: set to what to tell the user when it is not.
+ *
+ * Return: 0; -ENODEV if the CPU has no VMX at all; -EOPNOTSUPP otherwise.
+ */
+VISIBLE_IF_KUNIT int ve_vmx_check(const struct ve_vmx_facts *f, const char **why)
 {
-	u64 feat_ctl;
+	bool allowed;
 
-	if (!rdmsrl_safe(MSR_IA32_FEAT_CTL, &feat_ctl) &&
-	    !(feat_ctl & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX)) {
-		pr_err("VMX is disabled by the firmware (IA32_FEAT_CTL = %#llx, VMXON outside SMX not allowed): enable \"Intel Virtualization Technology\" (VT-x) in the firmware setup\n",
-		       feat_ctl);
-		return -EOPNOTSUPP;
+	if (!f->cpuid_vmx)
+		return -ENODEV;
+	if (!f->feat_ctl_readable) {
+		return ve_refuse(why,
+				 "IA32_FEAT_CTL cannot be read, so VMXON would fault");
 	}
-	pr_err("the CPU has VMX but the kernel disabled it (clearcpuid= or a missing IA32_FEAT_CTL)\n");
-	return -EOPNOTSUPP;
+	if (!(f->feat_ctl & FEAT_CTL_LOCKED)) {
+		return ve_refuse(why,
+				 "IA32_FEAT_CTL is not locked, so VMXON would fault: the kernel did not configure it at boot");
+	}
+	/* Launched by tboot, the kernel runs in SMX operation: TXT's bit counts. */
+	allowed = f->feat_ctl & (f->in_smx ? FEAT_CTL_VMX_ENABLED_INSIDE_SMX :
+					     FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX);
+	if (!allowed && f->in_smx) {
+		return ve_refuse(why,
+				 "VMX inside SMX is disabled by the firmware (the kernel was launched by tboot/Intel TXT): enable VT-x together with TXT in the firmware setup");
+	}
+	if (!allowed && !f->kernel_enables_vmx) {
+		return ve_refuse(why,
+				 "VMX is not enabled in IA32_FEAT_CTL: this kernel was built without CONFIG_KVM_INTEL, so it does not enable VMX when the firmware leaves IA32_FEAT_CTL unlocked; enable VT-x in the firmware setup, or use a kernel with CONFIG_KVM_INTEL");
+	}
+	if (!allowed) {
+		return ve_refuse(why,
+				 "VMX is disabled by the firmware (VMXON outside SMX not allowed in IA32_FEAT_CTL): enable \"Intel Virtualization Technology\" (VT-x) in the firmware setup");
+	}
+	if (!f->kernel_vmx) {
+		return ve_refuse(why,
+				 "the CPU has VMX but the kernel disabled it (clearcpuid=?)");
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ve_vmx_check);
+
+/*
+ * SMX operation: a module cannot call tboot_enabled(), so it goes by
+ * CR4.SMXE, which stays set after GETSEC[SENTER] for as long as the kernel
+ * runs in SMX operation.
+ */
+static bool ve_vmx_in_smx(void)
+{
+#ifdef MODULE
+	return cr4_read_shadow() & X86_CR4_SMXE;
+#else
+	return tboot_enabled();
+#endif
 }
 
-static void ve_vmx_free_regions(void)
+static void ve_vmx_facts(struct ve_vmx_facts *f)
 {
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		free_page((unsigned long)per_cpu(ve_vmxon_region, cpu));
-		per_cpu(ve_vmxon_region, cpu) = NULL;
-	}
+	*f = (struct ve_vmx_facts) {
+		.cpuid_vmx = cpuid_ecx(1) & VE_CPUID1_ECX_VMX,
+		.kernel_vmx = boot_cpu_has(X86_FEATURE_VMX),
+		.in_smx = ve_vmx_in_smx(),
+		.kernel_enables_vmx = IS_ENABLED(CONFIG_KVM_INTEL),
+	};
+	f->feat_ctl_readable = !rdmsrl_safe(MSR_IA32_FEAT_CTL, &f->feat_ctl);
 }
 
 static int ve_vmx_init(void)
 {
+	struct ve_vmx_facts facts;
+	const char *why;
 	u64 basic;
-	int cpu;
+	int r;
 
-	if (!boot_cpu_has(X86_FEATURE_VMX)) {
-		if (!(cpuid_ecx(1) & VE_CPUID1_ECX_VMX))
-			return -ENODEV;
-		return ve_vmx_explain_missing();
+	ve_vmx_facts(&facts);
+	r = ve_vmx_check(&facts, &why);
+	if (r == -ENODEV)
+		return r;
+	if (r) {
+		pr_err("%s (IA32_FEAT_CTL = %#llx)\n", why, facts.feat_ctl);
+		return r;
 	}
 
 	rdmsrl(MSR_IA32_VMX_BASIC, basic);
@@ -72,20 +126,44 @@ static int ve_vmx_init(void)
 		return -EIO;
 	}
 	ve_vmcs_revision = vmx_basic_vmcs_revision_id(basic);
-
-	/* Allocated up front: CPUs come online where allocating is not allowed. */
-	for_each_possible_cpu(cpu) {
-		struct page *page;
-
-		page = alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL | __GFP_ZERO, 0);
-		if (!page) {
-			ve_vmx_free_regions();
-			return -ENOMEM;
-		}
-		*(u32 *)page_address(page) = ve_vmcs_revision;
-		per_cpu(ve_vmxon_region, cpu) = page_address(page);
-	}
 	return 0;
+}
+
+/* A CPU's VMXON region, from the first user on: nothing is allocated before. */
+static int ve_vmx_alloc_cpu(unsigned int cpu)
+{
+	struct page *page;
+
+	if (per_cpu(ve_vmxon_region, cpu))
+		return 0;
+	page = alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL | __GFP_ZERO, 0);
+	if (!page)
+		return -ENOMEM;
+	*(u32 *)page_address(page) = ve_vmcs_revision;
+	per_cpu(ve_vmxon_region, cpu) = page_address(page);
+	atomic_inc(&ve_nr_vmxon_regions);
+	return 0;
+}
+
+static void ve_vmx_free_cpu(unsigned int cpu)
+{
+	void *region = per_cpu(ve_vmxon_region, cpu);
+
+	if (!region)
+		return;
+	per_cpu(ve_vmxon_region, cpu) = NULL;
+	free_page((unsigned long)region);
+	atomic_dec(&ve_nr_vmxon_regions);
+}
+
+/**
+ * ve_vmx_nr_regions() - VMXON regions currently allocated
+ *
+ * Return: how many CPUs have one; shown by the state view.
+ */
+unsigned int ve_vmx_nr_regions(void)
+{
+	return atomic_read(&ve_nr_vmxon_regions);
 }
 
 static bool ve_vmx_fixed_ok(u64 value, u32 fixed0_msr, u32 fixed1_msr)
@@ -132,15 +210,21 @@ static int ve_vmx_enable_cpu(void)
 {
 	unsigned int cpu = smp_processor_id();
 	void *region = per_cpu(ve_vmxon_region, cpu);
-	u64 feat_ctl, basic;
+	struct ve_vmx_facts facts;
+	const char *why;
+	u64 basic;
 	int r;
 
+	if (!region) {
+		pr_err("CPU %u: no VMXON region\n", cpu);
+		return -ENOMEM;
+	}
+
 	/* Firmware configures each CPU; a late CPU may differ from the boot CPU. */
-	if (rdmsrl_safe(MSR_IA32_FEAT_CTL, &feat_ctl) ||
-	    !(feat_ctl & FEAT_CTL_LOCKED) ||
-	    !(feat_ctl & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX)) {
-		pr_err("CPU %u: VMX is disabled by the firmware (IA32_FEAT_CTL = %#llx): enable VT-x in the firmware setup\n",
-		       cpu, feat_ctl);
+	ve_vmx_facts(&facts);
+	r = ve_vmx_check(&facts, &why);
+	if (r) {
+		pr_err("CPU %u: %s (IA32_FEAT_CTL = %#llx)\n", cpu, why, facts.feat_ctl);
 		return -EOPNOTSUPP;
 	}
 
@@ -173,14 +257,16 @@ static int ve_vmx_enable_cpu(void)
 	return r;
 }
 
-static void ve_vmx_disable_cpu(void)
+/* CR4.VMXE cannot be cleared in VMX operation: it stays if VMXOFF failed. */
+static int ve_vmx_disable_cpu(void)
 {
-	/* CR4.VMXE cannot be cleared in VMX operation: leave it if VMXOFF failed. */
-	if (WARN_ONCE(ve_vmxoff(), "virt_enable: VMXOFF failed on CPU %u\n",
-		      smp_processor_id()))
-		return;
+	int r = ve_vmxoff();
+
+	if (r)
+		return r;
 	cr4_clear_bits(X86_CR4_VMXE);
 	intel_pt_handle_vmx(0);
+	return 0;
 }
 
 /*
@@ -195,16 +281,12 @@ static void ve_vmx_emergency_disable_cpu(void)
 		cr4_clear_bits(X86_CR4_VMXE);
 }
 
-static void ve_vmx_exit(void)
-{
-	ve_vmx_free_regions();
-}
-
 const struct ve_vendor_ops ve_vmx_ops = {
 	.name = "vmx",
 	.feature = VIRT_ENABLE_VMX,
 	.init = ve_vmx_init,
-	.exit = ve_vmx_exit,
+	.alloc_cpu = ve_vmx_alloc_cpu,
+	.free_cpu = ve_vmx_free_cpu,
 	.cpu_is_on = ve_vmx_cpu_is_on,
 	.enable_cpu = ve_vmx_enable_cpu,
 	.disable_cpu = ve_vmx_disable_cpu,

@@ -2,23 +2,29 @@
 /*
  * KUnit tests of the virt_enable core.
  *
- * The core is compiled into this module as it is (its statics become
- * visible here) and driven through the same vendor ops table the VMX and
- * SVM backends fill, with a fake backend that records every transition per
- * CPU.  Everything else is real: IPIs, CPU hotplug (CPU 1 goes offline and
- * online), the syscore and emergency entry points.  The core's exports
- * become plain functions here, so this module never clashes with
- * virt_enable itself; do not load both at once anyway, since both claim the
- * kernel's emergency hook while users exist.
+ * The tests drive the loaded virt_enable module through its KUnit-only
+ * exports (EXPORTED_FOR_KUNIT_TESTING).  The suite takes the core over
+ * while it runs: it stops the core (which must be idle: no users) and
+ * restarts it for each case with a fake vendor backend behind the same ops
+ * table the VMX and SVM backends fill, recording every transition per CPU;
+ * at the end it restarts the core with the real backend.  Everything else
+ * is real: IPIs, CPU hotplug (CPU 1 goes offline and online), the syscore
+ * and emergency entry points.  Do not use the debugfs controls meanwhile.
  */
-#include <linux/export.h>
-#undef EXPORT_SYMBOL_GPL
-#define EXPORT_SYMBOL_GPL(sym) __ADDRESSABLE(sym)
-
-#include "../../virt_enable.c"
-
 #include <kunit/test.h>
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/elf.h>
+#include <linux/module.h>
+#include <linux/notifier.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <asm/msr-index.h>
+
+#include "../../internal.h"
+#include "../../vendor_checks.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
 #define VE_FAKE_FEATURE		VIRT_ENABLE_VMX
 #define VE_FAKE_OTHER		VIRT_ENABLE_SVM
@@ -28,11 +34,15 @@
 struct ve_fake_cpu {
 	bool on;
 	bool foreign;		/* someone else's VMXON: cpu_is_on() says yes */
+	bool allocated;		/* alloc_cpu() ran, free_cpu() did not */
 	int fail_enable;	/* enable_cpu() returns this when non-zero */
+	int fail_disable;	/* disable_cpu() returns this, leaving it on */
+	int fail_alloc;		/* alloc_cpu() returns this when non-zero */
 	unsigned int enables;
 	unsigned int disables;
 	unsigned int emergencies;
-	unsigned int bad;	/* enabled twice, or disabled while off */
+	unsigned int allocs;
+	unsigned int bad;	/* enabled twice or unallocated, disabled while off */
 };
 
 static DEFINE_PER_CPU(struct ve_fake_cpu, ve_fake);
@@ -47,8 +57,21 @@ static int ve_fake_init(void)
 	return 0;
 }
 
-static void ve_fake_exit(void)
+static int ve_fake_alloc_cpu(unsigned int cpu)
 {
+	struct ve_fake_cpu *f = fake(cpu);
+
+	if (f->fail_alloc)
+		return f->fail_alloc;
+	if (!f->allocated)
+		f->allocs++;
+	f->allocated = true;
+	return 0;
+}
+
+static void ve_fake_free_cpu(unsigned int cpu)
+{
+	fake(cpu)->allocated = false;
 }
 
 static bool ve_fake_cpu_is_on(void)
@@ -65,22 +88,25 @@ static int ve_fake_enable_cpu(void)
 	lockdep_assert_irqs_disabled();
 	if (f->fail_enable)
 		return f->fail_enable;
-	if (f->on)
+	if (f->on || !f->allocated)
 		f->bad++;
 	f->on = true;
 	f->enables++;
 	return 0;
 }
 
-static void ve_fake_disable_cpu(void)
+static int ve_fake_disable_cpu(void)
 {
 	struct ve_fake_cpu *f = this_cpu_ptr(&ve_fake);
 
 	lockdep_assert_irqs_disabled();
+	if (f->fail_disable)
+		return f->fail_disable;
 	if (!f->on)
 		f->bad++;
 	f->on = false;
 	f->disables++;
+	return 0;
 }
 
 static void ve_fake_emergency_disable_cpu(void)
@@ -95,7 +121,8 @@ static const struct ve_vendor_ops ve_fake_ops = {
 	.name = "fake",
 	.feature = VE_FAKE_FEATURE,
 	.init = ve_fake_init,
-	.exit = ve_fake_exit,
+	.alloc_cpu = ve_fake_alloc_cpu,
+	.free_cpu = ve_fake_free_cpu,
 	.cpu_is_on = ve_fake_cpu_is_on,
 	.enable_cpu = ve_fake_enable_cpu,
 	.disable_cpu = ve_fake_disable_cpu,
@@ -103,7 +130,14 @@ static const struct ve_vendor_ops ve_fake_ops = {
 };
 
 /* What users' callbacks saw, in order, from any CPU. */
-enum ve_event_kind { VE_EV_ENABLED, VE_EV_DISABLING, VE_EV_EMERGENCY };
+enum ve_event_kind {
+	VE_EV_ENABLED,
+	VE_EV_DISABLING,
+	VE_EV_EMERGENCY,
+	VE_EV_SUSPEND,
+	VE_EV_RESUME,
+	VE_EV_EARLY_PUT,	/* the early hotplug state's teardown */
+};
 
 struct ve_event {
 	enum ve_event_kind kind;
@@ -116,7 +150,7 @@ struct ve_event {
 struct ve_log {
 	raw_spinlock_t lock;
 	unsigned int len;
-	struct ve_event events[64];
+	struct ve_event events[96];
 };
 
 /* One recording user: its name letter, its log, its failure injection. */
@@ -127,17 +161,16 @@ struct ve_recorder {
 	int suspend_result;
 };
 
-static void ve_record(struct ve_recorder *rec, enum ve_event_kind kind,
+static void ve_record(struct ve_log *log, char id, enum ve_event_kind kind,
 		      unsigned int cpu)
 {
-	struct ve_log *log = rec->log;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&log->lock, flags);
 	if (log->len < ARRAY_SIZE(log->events))
 		log->events[log->len++] = (struct ve_event) {
 			.kind = kind,
-			.user = rec->id,
+			.user = id,
 			.cpu = cpu,
 			.ran_on = raw_smp_processor_id(),
 			.hw_on = this_cpu_ptr(&ve_fake)->on,
@@ -151,33 +184,68 @@ static int ve_rec_enabled(unsigned int cpu, void *data)
 
 	if (rec->fail_cpu == cpu)
 		return -EIO;
-	ve_record(rec, VE_EV_ENABLED, cpu);
+	ve_record(rec->log, rec->id, VE_EV_ENABLED, cpu);
 	return 0;
 }
 
 static void ve_rec_disabling(unsigned int cpu, void *data)
 {
-	ve_record(data, VE_EV_DISABLING, cpu);
+	struct ve_recorder *rec = data;
+
+	ve_record(rec->log, rec->id, VE_EV_DISABLING, cpu);
 }
 
 static int ve_rec_suspend(void *data)
 {
 	struct ve_recorder *rec = data;
 
+	ve_record(rec->log, rec->id, VE_EV_SUSPEND, raw_smp_processor_id());
 	return rec->suspend_result;
+}
+
+static void ve_rec_resume(void *data)
+{
+	struct ve_recorder *rec = data;
+
+	ve_record(rec->log, rec->id, VE_EV_RESUME, raw_smp_processor_id());
 }
 
 static void ve_rec_emergency(void *data)
 {
-	ve_record(data, VE_EV_EMERGENCY, raw_smp_processor_id());
+	struct ve_recorder *rec = data;
+
+	ve_record(rec->log, rec->id, VE_EV_EMERGENCY, raw_smp_processor_id());
 }
 
 static const struct virt_enable_user_ops ve_rec_ops = {
 	.cpu_enabled = ve_rec_enabled,
 	.cpu_disabling = ve_rec_disabling,
 	.suspend = ve_rec_suspend,
+	.resume = ve_rec_resume,
 	.emergency = ve_rec_emergency,
 };
+
+/* The suite owns the core; the real backend comes back at the end. */
+static const struct ve_vendor_ops *ve_real_vendor;
+
+static int ve_suite_init(struct kunit_suite *suite)
+{
+	if (!list_empty(&ve_users)) {
+		pr_err("virt_enable_test: virt_enable has users: the tests need it idle\n");
+		return -EBUSY;
+	}
+	ve_real_vendor = ve_vendor;
+	ve_core_exit();
+	return 0;
+}
+
+static void ve_suite_exit(struct kunit_suite *suite)
+{
+	int r = ve_core_init(ve_real_vendor);
+
+	if (r)
+		pr_err("virt_enable_test: restarting virt_enable failed: %d\n", r);
+}
 
 /* Resources: the core lives for one test case, users die before it. */
 
@@ -202,12 +270,17 @@ static void ve_test_cpu_online_free(struct kunit_resource *res)
 	add_cpu(VE_TEST_CPU);
 }
 
-static int ve_test_init(struct kunit *test)
+static void ve_fake_reset(void)
 {
 	int cpu;
 
 	for_each_possible_cpu(cpu)
 		memset(fake(cpu), 0, sizeof(struct ve_fake_cpu));
+}
+
+static int ve_test_init(struct kunit *test)
+{
+	ve_fake_reset();
 	KUNIT_ASSERT_EQ(test, ve_core_init(&ve_fake_ops), 0);
 	kunit_alloc_resource(test, NULL, ve_test_core_free, GFP_KERNEL, NULL);
 	return 0;
@@ -250,6 +323,11 @@ static struct virt_enable_user *ve_test_recorder(struct kunit *test, char id,
 static struct ve_recorder *ve_rec(struct virt_enable_user *user)
 {
 	return user->data;
+}
+
+static struct ve_cpu *ve_state(unsigned int cpu)
+{
+	return ve_cpu_state(cpu);
 }
 
 /* CPU 1 is needed by the per-CPU and hotplug cases; bring it back after. */
@@ -296,6 +374,30 @@ static void ve_expect_all(struct kunit *test, bool on, unsigned int enables,
 	}
 }
 
+/* Index of the first event of @kind by @id on @cpu at or after @from. */
+static int ve_find(struct ve_log *log, int from, enum ve_event_kind kind,
+		   char id, unsigned int cpu)
+{
+	int i;
+
+	for (i = from; i < log->len; i++)
+		if (log->events[i].kind == kind && log->events[i].user == id &&
+		    log->events[i].cpu == cpu)
+			return i;
+	return -1;
+}
+
+static unsigned int ve_count(struct ve_log *log, enum ve_event_kind kind, char id)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < log->len; i++)
+		n += log->events[i].kind == kind && log->events[i].user == id;
+	return n;
+}
+
+/* --- references ------------------------------------------------------------ */
+
 static void ve_test_first_get_last_put(struct kunit *test)
 {
 	struct virt_enable_user *a = ve_test_user(test, "a", NULL, NULL);
@@ -321,6 +423,7 @@ static void ve_test_first_get_last_put(struct kunit *test)
 	ve_expect_all(test, false, 1, 1);
 	KUNIT_EXPECT_EQ(test, ve_stats.broadcasts, 2);
 	KUNIT_EXPECT_EQ(test, ve_nr_system_users, 0);
+	KUNIT_EXPECT_FALSE(test, virt_enable_rebooting());
 }
 
 static void ve_test_percpu_and_system(struct kunit *test)
@@ -335,7 +438,7 @@ static void ve_test_percpu_and_system(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, true), 0);
 	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, true), 0);
 	KUNIT_EXPECT_EQ(test, per_cpu_ptr(a->cpu, VE_TEST_CPU)->refs, 2);
-	KUNIT_EXPECT_EQ(test, per_cpu_ptr(&ve_cpus, VE_TEST_CPU)->nr_local, 2);
+	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_pinned, 2);
 	for_each_online_cpu(cpu)
 		KUNIT_EXPECT_EQ_MSG(test, fake(cpu)->on, cpu == VE_TEST_CPU, "CPU %d", cpu);
 	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->enables, 1);
@@ -356,7 +459,7 @@ static void ve_test_percpu_and_system(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, false), 0);
 	ve_expect_all(test, false, 1, 1);
 	KUNIT_EXPECT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, false), -EINVAL);
-	KUNIT_EXPECT_EQ(test, per_cpu_ptr(&ve_cpus, VE_TEST_CPU)->nr_local, 0);
+	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_pinned, 0);
 }
 
 /*
@@ -405,6 +508,7 @@ static void ve_test_rollback(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, a->system);
 	KUNIT_EXPECT_EQ(test, ve_nr_system_users, 0);
 	KUNIT_EXPECT_EQ(test, ve_stats.rollbacks, 1);
+	KUNIT_EXPECT_EQ(test, ve_refs_held(), 1);
 
 	/* Nothing stale is left: the same request works once the CPU does. */
 	fake(failing)->fail_enable = 0;
@@ -451,13 +555,14 @@ static void ve_test_bad_put_refused(struct kunit *test)
 {
 	const struct ve_bad_put *put = test->param_value;
 	struct virt_enable_user *a = ve_test_user(test, "a", NULL, NULL);
-	unsigned int refs, permanent;
+	unsigned int refs, permanent, held;
 	int r;
 
 	if (put->holds)
 		KUNIT_ASSERT_EQ(test, ve_get(a, VE_FAKE_FEATURE, put->held), 0);
 	refs = a->nr_refs;
 	permanent = a->nr_permanent;
+	held = ve_refs_held();
 
 	if (put->put == VE_REF_CPU && put->feature == VE_FAKE_FEATURE) {
 		struct ve_on_cpu call = { .user = a };
@@ -470,12 +575,17 @@ static void ve_test_bad_put_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, r, put->error);
 	KUNIT_EXPECT_EQ(test, a->nr_refs, refs);
 	KUNIT_EXPECT_EQ(test, a->nr_permanent, permanent);
+	KUNIT_EXPECT_EQ(test, ve_refs_held(), held);
 	KUNIT_EXPECT_EQ(test, per_cpu_ptr(a->cpu, 0)->refs, 0);
-	KUNIT_EXPECT_EQ(test, per_cpu_ptr(&ve_cpus, 0)->nr_local, 0);
+	KUNIT_EXPECT_EQ(test, ve_state(0)->nr_pinned, 0);
 	ve_expect_all(test, put->holds, put->holds, 0);
 }
 
-/* The exported put: refused, counted, one WARN for the whole run. */
+/*
+ * The exported put: refused and counted.  It also WARNs, once per boot:
+ * the host checks the kernel log holds exactly that one warning, since
+ * TAINT_WARN is sticky and may already be set.
+ */
 static void ve_test_unbalanced_put_warns(struct kunit *test)
 {
 	struct virt_enable_user *a = ve_test_user(test, "a", NULL, NULL);
@@ -485,7 +595,7 @@ static void ve_test_unbalanced_put_warns(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&ve_stats.refused_puts), 2);
 	KUNIT_EXPECT_EQ(test, a->nr_refs, 0);
 	KUNIT_EXPECT_EQ(test, ve_nr_system_users, 0);
-	KUNIT_EXPECT_TRUE(test, test_taint(TAINT_WARN));
+	KUNIT_EXPECT_EQ(test, ve_refs_held(), 0);
 	ve_expect_all(test, false, 0, 0);
 }
 
@@ -502,7 +612,58 @@ static void ve_test_permanent(struct kunit *test)
 	/* Only the end of its user ends a permanent reference. */
 	ve_unregister(a);
 	ve_expect_all(test, false, 1, 1);
+	KUNIT_EXPECT_EQ(test, ve_refs_held(), 0);
 }
+
+/* The total of references is bounded across users, not only per user. */
+static void ve_test_reference_bound(struct kunit *test)
+{
+	struct virt_enable_user *a = ve_test_user(test, "a", NULL, NULL);
+	struct virt_enable_user *b = ve_test_user(test, "b", NULL, NULL);
+	unsigned int saved = ve_max_refs;
+	int i;
+
+	ve_max_refs = 4;
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	KUNIT_EXPECT_EQ(test, virt_enable_get(b, VE_FAKE_FEATURE), 0);
+	KUNIT_EXPECT_EQ(test, virt_enable_get(b, VE_FAKE_FEATURE), -EOVERFLOW);
+	KUNIT_EXPECT_EQ(test, ve_test_cpu_ref(b, 0, true), -EOVERFLOW);
+	KUNIT_EXPECT_EQ(test, virt_enable_get_permanent(a, VE_FAKE_FEATURE), -EOVERFLOW);
+	KUNIT_EXPECT_EQ(test, ve_refs_held(), 4);
+	ve_max_refs = saved;
+}
+
+static void ve_test_user_bound(struct kunit *test)
+{
+	struct virt_enable_user **users;
+	char name[VIRT_ENABLE_NAME_LEN];
+	int i, n = 0;
+
+	users = kunit_kcalloc(test, 1025, sizeof(*users), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, users);
+	for (i = 0; i < 1025; i++) {
+		snprintf(name, sizeof(name), "u%d", i);
+		users[i] = virt_enable_register(name, NULL, NULL);
+		if (IS_ERR(users[i]))
+			break;
+		n++;
+	}
+	KUNIT_EXPECT_EQ(test, n, 1024);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(users[n]), -EUSERS);
+	for (i = 0; i < n; i++)
+		ve_unregister(users[i]);
+	KUNIT_EXPECT_FALSE(test, ve_armed);
+}
+
+static void ve_test_duplicate_name(struct kunit *test)
+{
+	ve_test_user(test, "kvm_intel", NULL, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(virt_enable_register("kvm_intel", NULL, NULL)),
+			-EEXIST);
+}
+
+/* --- user callbacks and hotplug ---------------------------------------------- */
 
 /* Each CPU saw @id enabled, then disabled, with the hardware on both times. */
 static void ve_expect_paired(struct kunit *test, struct ve_log *log, char id)
@@ -517,6 +678,8 @@ static void ve_expect_paired(struct kunit *test, struct ve_log *log, char id)
 
 			if (ev->user != id || ev->cpu != cpu)
 				continue;
+			if (ev->kind != VE_EV_ENABLED && ev->kind != VE_EV_DISABLING)
+				continue;
 			KUNIT_EXPECT_EQ(test, ev->ran_on, ev->cpu);
 			KUNIT_EXPECT_TRUE(test, ev->hw_on);
 			if (ev->kind == VE_EV_ENABLED && enabled < 0)
@@ -527,19 +690,6 @@ static void ve_expect_paired(struct kunit *test, struct ve_log *log, char id)
 		KUNIT_EXPECT_GE_MSG(test, enabled, 0, "user %c CPU %d", id, cpu);
 		KUNIT_EXPECT_GT_MSG(test, disabling, enabled, "user %c CPU %d", id, cpu);
 	}
-}
-
-/* Index of the first event of @kind by @id on @cpu at or after @from. */
-static int ve_find(struct ve_log *log, int from, enum ve_event_kind kind,
-		   char id, unsigned int cpu)
-{
-	int i;
-
-	for (i = from; i < log->len; i++)
-		if (log->events[i].kind == kind && log->events[i].user == id &&
-		    log->events[i].cpu == cpu)
-			return i;
-	return -1;
 }
 
 static void ve_test_callbacks(struct kunit *test)
@@ -616,6 +766,129 @@ static void ve_test_failing_callback(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
 }
 
+/*
+ * A user that manages CPUs itself, from a hotplug state of its own that
+ * comes before virt_enable's on the way up and after it on the way down
+ * (as 6.1's KVM does from the STARTING section): its per-CPU reference
+ * works there, and keeps the hardware on past virt_enable's offline step
+ * until its own teardown puts it.
+ */
+struct ve_early {
+	struct virt_enable_user *user;
+	struct ve_log *log;
+	int state;
+	int get_result;
+};
+
+static struct ve_early ve_early;
+
+static int ve_early_online(unsigned int cpu)
+{
+	if (cpu != VE_TEST_CPU || !ve_early.user)
+		return 0;
+	ve_early.get_result = virt_enable_get_cpu(ve_early.user, VE_FAKE_FEATURE);
+	return 0;
+}
+
+static int ve_early_offline(unsigned int cpu)
+{
+	if (cpu != VE_TEST_CPU || !ve_early.user ||
+	    !per_cpu_ptr(ve_early.user->cpu, cpu)->refs)
+		return 0;
+	/* Where KVM would VMCLEAR: the hardware must still be on. */
+	ve_record(ve_early.log, 'e', VE_EV_EARLY_PUT, cpu);
+	virt_enable_put_cpu(ve_early.user, VE_FAKE_FEATURE);
+	return 0;
+}
+
+static void ve_early_state_free(struct kunit_resource *res)
+{
+	cpuhp_remove_state_nocalls(ve_early.state);
+}
+
+static void ve_early_user_free(struct kunit_resource *res)
+{
+	ve_unregister(ve_early.user);
+	ve_early.user = NULL;
+}
+
+static void ve_test_percpu_from_hotplug(struct kunit *test)
+{
+	struct virt_enable_user *user;
+
+	ve_test_need_cpu(test);
+	memset(&ve_early, 0, sizeof(ve_early));
+	ve_early.log = ve_test_log(test);
+	/* Restart the core after our state, so that ours comes first. */
+	ve_core_exit();
+	ve_early.state = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "ve_test:early",
+						   ve_early_online, ve_early_offline);
+	KUNIT_ASSERT_EQ(test, ve_core_init(&ve_fake_ops), 0);
+	KUNIT_ASSERT_GE(test, ve_early.state, 0);
+	kunit_alloc_resource(test, NULL, ve_early_state_free, GFP_KERNEL, NULL);
+	user = virt_enable_register("early", NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, user);
+	ve_early.user = user;
+	kunit_alloc_resource(test, NULL, ve_early_user_free, GFP_KERNEL, NULL);
+
+	/* Taken on CPU 1, then CPU 1 leaves: on until the early teardown. */
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(user, VE_TEST_CPU, true), 0);
+	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
+	KUNIT_ASSERT_EQ(test, ve_find(ve_early.log, 0, VE_EV_EARLY_PUT, 'e', VE_TEST_CPU), 0);
+	KUNIT_EXPECT_TRUE(test, ve_early.log->events[0].hw_on);
+	KUNIT_EXPECT_FALSE(test, fake(VE_TEST_CPU)->on);
+	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->disables, 1);
+
+	/* CPU 1 returns: the early state's get runs before virt_enable's step. */
+	ve_early.get_result = -1;
+	KUNIT_ASSERT_EQ(test, add_cpu(VE_TEST_CPU), 0);
+	KUNIT_EXPECT_EQ(test, ve_early.get_result, 0);
+	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
+	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->enables, 2);
+	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->bad, 0);
+	KUNIT_EXPECT_TRUE(test, ve_state(VE_TEST_CPU)->online);
+
+	KUNIT_EXPECT_EQ(test, ve_test_cpu_ref(user, VE_TEST_CPU, false), 0);
+	KUNIT_EXPECT_FALSE(test, fake(VE_TEST_CPU)->on);
+}
+
+/* A CPU that dies with a per-CPU reference held is reported and forgotten. */
+static void ve_test_cpu_dies_holding(struct kunit *test)
+{
+	struct virt_enable_user *a;
+
+	ve_test_need_cpu(test);
+	a = ve_test_user(test, "a", NULL, NULL);
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, true), 0);
+	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
+	KUNIT_EXPECT_EQ(test, per_cpu_ptr(a->cpu, VE_TEST_CPU)->refs, 0);
+	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_pinned, 0);
+	KUNIT_EXPECT_FALSE(test, ve_state(VE_TEST_CPU)->owned);
+	KUNIT_EXPECT_EQ(test, ve_refs_held(), 0);
+	/* The fake CPU "died" with it on; a real INIT would reset it. */
+	fake(VE_TEST_CPU)->on = false;
+	KUNIT_EXPECT_EQ(test, add_cpu(VE_TEST_CPU), 0);
+}
+
+/* debugfs holders follow the CPU: off while it is offline, back after. */
+static void ve_test_follow_online(struct kunit *test)
+{
+	struct virt_enable_user *d;
+
+	ve_test_need_cpu(test);
+	d = ve_register("follower", NULL, NULL, VE_USER_FOLLOW_ONLINE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, d);
+	kunit_alloc_resource(test, ve_test_user_init, ve_test_user_free, GFP_KERNEL, d);
+
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(d, VE_TEST_CPU, true), 0);
+	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
+	KUNIT_EXPECT_FALSE(test, fake(VE_TEST_CPU)->on);
+	KUNIT_EXPECT_EQ(test, per_cpu_ptr(d->cpu, VE_TEST_CPU)->refs, 1);
+	KUNIT_ASSERT_EQ(test, add_cpu(VE_TEST_CPU), 0);
+	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
+	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->enables, 2);
+}
+
 static void ve_test_wrong_feature(struct kunit *test)
 {
 	struct virt_enable_user *a = ve_test_user(test, "a", NULL, NULL);
@@ -662,6 +935,93 @@ static void ve_test_foreign_owner(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, per_cpu_ptr(a->cpu, VE_TEST_CPU)->refs, 0);
 }
 
+/* --- unmodified KVM --------------------------------------------------------- */
+
+#ifdef CONFIG_KALLSYMS
+/* A module being loaded, with the symbol table the loader keeps for it. */
+struct ve_fake_module {
+	struct module mod;
+	struct mod_kallsyms kallsyms;
+	struct elf64_sym syms[3];
+	char strtab[64];
+};
+
+static struct module *ve_fake_module(struct kunit *test, const char *name,
+				     const char *import, bool undefined)
+{
+	struct ve_fake_module *fm = kunit_kzalloc(test, sizeof(*fm), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fm);
+	strscpy(fm->mod.name, name, sizeof(fm->mod.name));
+	INIT_LIST_HEAD(&fm->mod.target_list);
+	/* strtab: "\0kvm_init\0<import>\0" */
+	strscpy(fm->strtab + 1, "kvm_init", sizeof(fm->strtab) - 1);
+	strscpy(fm->strtab + 10, import, sizeof(fm->strtab) - 10);
+	fm->syms[1].st_name = 1;
+	fm->syms[1].st_shndx = 1;
+	fm->syms[2].st_name = 10;
+	fm->syms[2].st_shndx = undefined ? SHN_UNDEF : 1;
+	fm->kallsyms.symtab = fm->syms;
+	fm->kallsyms.num_symtab = ARRAY_SIZE(fm->syms);
+	fm->kallsyms.strtab = fm->strtab;
+	RCU_INIT_POINTER(fm->mod.kallsyms, &fm->kallsyms);
+	return &fm->mod;
+}
+
+static int ve_notify(struct module *mod, unsigned long state)
+{
+	return notifier_to_errno(ve_module_notify(NULL, state, mod));
+}
+
+static void ve_test_kvm_policy(struct kunit *test)
+{
+	struct module *patched, *stock, *other;
+
+	patched = ve_fake_module(test, "kvm_intel", "virt_enable_get", true);
+	stock = ve_fake_module(test, "kvm_intel", "kvm_x86_vendor_init", true);
+	other = ve_fake_module(test, "kvm_amd", "virt_enable_get", false);
+
+	/* Loaded while idle: an unmodified KVM blocks the first user, named. */
+	KUNIT_EXPECT_EQ(test, ve_notify(stock, MODULE_STATE_COMING), 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(virt_enable_register("a", NULL, NULL)), -EBUSY);
+	KUNIT_EXPECT_FALSE(test, ve_armed);
+	KUNIT_EXPECT_EQ(test, ve_notify(stock, MODULE_STATE_GOING), 0);
+
+	/* A symbol it defines itself does not make it a user. */
+	KUNIT_EXPECT_EQ(test, ve_notify(other, MODULE_STATE_COMING), 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(virt_enable_register("a", NULL, NULL)), -EBUSY);
+	KUNIT_EXPECT_EQ(test, ve_notify(other, MODULE_STATE_GOING), 0);
+
+	/* A patched one is not remembered, and loads while users exist. */
+	KUNIT_EXPECT_EQ(test, ve_notify(patched, MODULE_STATE_COMING), 0);
+	ve_test_user(test, "a", NULL, NULL);
+	KUNIT_EXPECT_TRUE(test, ve_armed);
+	KUNIT_EXPECT_EQ(test, ve_notify(patched, MODULE_STATE_COMING), 0);
+	KUNIT_EXPECT_EQ(test, ve_notify(stock, MODULE_STATE_COMING), -EBUSY);
+	KUNIT_EXPECT_EQ(test, ve_notify(other, MODULE_STATE_COMING), -EBUSY);
+}
+#else
+static void ve_test_kvm_policy(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_KALLSYMS");
+}
+#endif
+
+/* --- suspend and resume ------------------------------------------------------- */
+
+static int ve_test_do_suspend(bool resume, unsigned int *cpu)
+{
+	int r;
+
+	local_irq_disable();
+	*cpu = smp_processor_id();
+	r = ve_suspend();
+	if (!r && resume)
+		ve_resume();
+	local_irq_enable();
+	return r;
+}
+
 static void ve_test_suspend(struct kunit *test)
 {
 	struct ve_log *log = ve_test_log(test);
@@ -670,37 +1030,84 @@ static void ve_test_suspend(struct kunit *test)
 	int r;
 
 	a = ve_test_recorder(test, 'a', log);
+	ve_test_recorder(test, 'o', log);
 	veto = ve_test_recorder(test, 'v', log);
 	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
 
-	/* syscore runs these on the last CPU with IRQs off; so do we. */
+	/* A later user vetoes: the earlier ones that agreed are told. */
 	ve_rec(veto)->suspend_result = -EBUSY;
-	local_irq_disable();
-	cpu = smp_processor_id();
-	r = ve_suspend();
-	local_irq_enable();
+	r = ve_test_do_suspend(false, &cpu);
 	KUNIT_EXPECT_EQ(test, r, -EBUSY);
 	KUNIT_EXPECT_TRUE(test, fake(cpu)->on);
 	KUNIT_EXPECT_EQ(test, ve_stats.vetoed_suspends, 1);
 	KUNIT_EXPECT_EQ(test, ve_find(log, 0, VE_EV_DISABLING, 'a', cpu), -1);
+	KUNIT_EXPECT_EQ(test, ve_count(log, VE_EV_SUSPEND, 'o'), 1);
+	KUNIT_EXPECT_EQ(test, ve_count(log, VE_EV_RESUME, 'o'), 1);
+	KUNIT_EXPECT_EQ(test, ve_count(log, VE_EV_RESUME, 'v'), 0);
+	KUNIT_EXPECT_TRUE(test, mutex_trylock(&ve_lock));
+	mutex_unlock(&ve_lock);
 
 	ve_rec(veto)->suspend_result = 0;
-	local_irq_disable();
-	cpu = smp_processor_id();
-	r = ve_suspend();
-	KUNIT_EXPECT_FALSE(test, fake(cpu)->on);
-	if (!r)
-		ve_resume();
-	local_irq_enable();
+	r = ve_test_do_suspend(true, &cpu);
 	KUNIT_EXPECT_EQ(test, r, 0);
 	KUNIT_EXPECT_TRUE(test, fake(cpu)->on);
 	KUNIT_EXPECT_EQ(test, fake(cpu)->enables, 2);
 	KUNIT_EXPECT_EQ(test, fake(cpu)->disables, 1);
+	KUNIT_EXPECT_EQ(test, ve_count(log, VE_EV_RESUME, 'v'), 1);
 	/* The user stopped before the hardware went off, and started again. */
 	r = ve_find(log, 0, VE_EV_DISABLING, 'a', cpu);
 	KUNIT_ASSERT_GE(test, r, 0);
 	KUNIT_EXPECT_GT(test, ve_find(log, r, VE_EV_ENABLED, 'a', cpu), r);
 }
+
+/* A register, get or put in progress: the suspend is refused, not raced. */
+static void ve_test_suspend_while_busy(struct kunit *test)
+{
+	struct virt_enable_user *a = ve_test_user(test, "a", NULL, NULL);
+	unsigned int cpu;
+
+	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	mutex_lock(&ve_lock);
+	KUNIT_EXPECT_EQ(test, ve_test_do_suspend(true, &cpu), -EBUSY);
+	mutex_unlock(&ve_lock);
+	KUNIT_EXPECT_TRUE(test, fake(cpu)->on);
+	KUNIT_EXPECT_EQ(test, fake(cpu)->disables, 0);
+}
+
+/* Resume cannot enable again: nothing is left half done. */
+static void ve_test_resume_fails(struct kunit *test)
+{
+	struct ve_log *log = ve_test_log(test);
+	struct virt_enable_user *a, *b;
+	unsigned int cpu;
+	int r;
+
+	a = ve_test_recorder(test, 'a', log);
+	b = ve_test_recorder(test, 'b', log);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(b, VE_FAKE_FEATURE), 0);
+
+	local_irq_disable();
+	cpu = smp_processor_id();
+	r = ve_suspend();
+	/* 'b' fails to start again on this CPU: 'a' must be stopped again. */
+	ve_rec(b)->fail_cpu = cpu;
+	if (!r)
+		ve_resume();
+	local_irq_enable();
+	KUNIT_ASSERT_EQ(test, r, 0);
+	KUNIT_EXPECT_FALSE(test, fake(cpu)->on);
+	KUNIT_EXPECT_FALSE(test, ve_state(cpu)->on);
+	KUNIT_EXPECT_FALSE(test, per_cpu_ptr(a->cpu, cpu)->active);
+	KUNIT_EXPECT_EQ(test, ve_count(log, VE_EV_ENABLED, 'a'),
+			ve_count(log, VE_EV_DISABLING, 'a') + num_online_cpus() - 1);
+	KUNIT_EXPECT_EQ(test, ve_stats.resume_failures, 1);
+	KUNIT_EXPECT_EQ(test, ve_count(log, VE_EV_RESUME, 'a'), 1);
+	KUNIT_EXPECT_TRUE(test, mutex_trylock(&ve_lock));
+	mutex_unlock(&ve_lock);
+}
+
+/* --- emergency and failures to turn off -------------------------------------------- */
 
 static void ve_emergency_ipi(void *unused)
 {
@@ -733,6 +1140,8 @@ static void ve_test_emergency(struct kunit *test)
 			KUNIT_EXPECT_TRUE_MSG(test, log->events[first].hw_on, "CPU %d", cpu);
 		}
 	}
+	KUNIT_EXPECT_EQ(test, ve_count(log, VE_EV_EMERGENCY, 'a'), num_online_cpus());
+	KUNIT_EXPECT_TRUE(test, virt_enable_rebooting());
 	/* Regardless of counts: every reference is still held... */
 	KUNIT_EXPECT_EQ(test, a->nr_refs, 1);
 	KUNIT_EXPECT_EQ(test, per_cpu_ptr(b->cpu, VE_TEST_CPU)->refs, 1);
@@ -740,6 +1149,149 @@ static void ve_test_emergency(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, virt_enable_get(b, VE_FAKE_FEATURE), -ESHUTDOWN);
 	KUNIT_EXPECT_EQ(test, ve_test_cpu_ref(b, VE_TEST_CPU, true), -ESHUTDOWN);
 }
+
+/* VMCLEAR with VMX off is #UD: users hear of an emergency only where it is on. */
+static void ve_test_emergency_only_where_on(struct kunit *test)
+{
+	struct ve_log *log = ve_test_log(test);
+	struct virt_enable_user *a;
+	int cpu;
+
+	ve_test_need_cpu(test);
+	a = ve_test_recorder(test, 'a', log);
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, true), 0);
+	on_each_cpu(ve_emergency_ipi, NULL, 1);
+	for_each_online_cpu(cpu) {
+		KUNIT_EXPECT_EQ_MSG(test, ve_find(log, 0, VE_EV_EMERGENCY, 'a', cpu) >= 0,
+				    cpu == VE_TEST_CPU, "CPU %d", cpu);
+		KUNIT_EXPECT_EQ_MSG(test, fake(cpu)->emergencies, cpu == VE_TEST_CPU,
+				    "CPU %d", cpu);
+	}
+}
+
+/*
+ * VMXOFF (or the EFER write) fails: the CPU stays on and ours, so the
+ * emergency path still turns it off and a later enable does not blame
+ * another hypervisor.
+ */
+static void ve_test_disable_failure_keeps_ownership(struct kunit *test)
+{
+	struct virt_enable_user *a;
+
+	ve_test_need_cpu(test);
+	a = ve_test_user(test, "a", NULL, NULL);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	fake(VE_TEST_CPU)->fail_disable = -EIO;
+	virt_enable_put(a, VE_FAKE_FEATURE);
+	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
+	KUNIT_EXPECT_TRUE(test, ve_state(VE_TEST_CPU)->on);
+	KUNIT_EXPECT_TRUE(test, ve_state(VE_TEST_CPU)->owned);
+	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_disable_failures, 1);
+
+	/* Taken again: no false "someone else owns it". */
+	KUNIT_EXPECT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ve_stats.busy), 0);
+	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->enables, 1);
+
+	/* A crash still turns it off. */
+	on_each_cpu(ve_emergency_ipi, NULL, 1);
+	KUNIT_EXPECT_FALSE(test, fake(VE_TEST_CPU)->on);
+	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->emergencies, 1);
+	fake(VE_TEST_CPU)->fail_disable = 0;
+}
+
+/* Unregistering drops exactly the module references its references took. */
+static void ve_test_unregister_balance(struct kunit *test)
+{
+	struct virt_enable_user *a, *d;
+	int before = ve_module_refs();
+
+	ve_test_need_cpu(test);
+	a = virt_enable_register("a", NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	d = ve_register("d", NULL, NULL, VE_USER_FOLLOW_ONLINE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, d);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	KUNIT_ASSERT_EQ(test, virt_enable_get_permanent(a, VE_FAKE_FEATURE), 0);
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, 0, true), 0);
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, true), 0);
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(d, VE_TEST_CPU, true), 0);
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(d, VE_TEST_CPU, true), 0);
+	/* d's references outlive the CPU's online life, waiting offline. */
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, false), 0);
+	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
+	KUNIT_EXPECT_EQ(test, ve_refs_held(), 5);
+	if (before >= 0)
+		KUNIT_EXPECT_EQ(test, ve_module_refs(), before + 5);
+
+	ve_unregister(d);
+	ve_unregister(a);
+	KUNIT_EXPECT_EQ(test, ve_refs_held(), 0);
+	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_follow, 0);
+	if (before >= 0)
+		KUNIT_EXPECT_EQ(test, ve_module_refs(), before);
+}
+
+/* --- memory: VMXON regions ------------------------------------------------------------ */
+
+static unsigned int ve_fake_allocated(void)
+{
+	unsigned int cpu, n = 0;
+
+	for_each_possible_cpu(cpu)
+		n += fake(cpu)->allocated;
+	return n;
+}
+
+static void ve_test_lazy_memory(struct kunit *test)
+{
+	struct virt_enable_user *a, *b;
+
+	ve_test_need_cpu(test);
+	/* Nothing before the first user... */
+	KUNIT_EXPECT_EQ(test, ve_fake_allocated(), 0);
+
+	/* ...one per online CPU from then on, and for a CPU that comes online. */
+	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
+	a = virt_enable_register("a", NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	KUNIT_EXPECT_EQ(test, ve_fake_allocated(), num_online_cpus());
+	KUNIT_EXPECT_FALSE(test, fake(VE_TEST_CPU)->allocated);
+	KUNIT_ASSERT_EQ(test, add_cpu(VE_TEST_CPU), 0);
+	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->allocated);
+	b = virt_enable_register("b", NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	KUNIT_EXPECT_EQ(test, fake(0)->allocs, 1);
+
+	/* Freed with the last user, not before. */
+	ve_unregister(a);
+	KUNIT_EXPECT_EQ(test, ve_fake_allocated(), num_online_cpus());
+	ve_unregister(b);
+	KUNIT_EXPECT_EQ(test, ve_fake_allocated(), 0);
+
+	/* No memory: -ENOMEM and nothing changed. */
+	fake(VE_TEST_CPU)->fail_alloc = -ENOMEM;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(virt_enable_register("a", NULL, NULL)), -ENOMEM);
+	KUNIT_EXPECT_FALSE(test, ve_armed);
+	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
+	KUNIT_EXPECT_EQ(test, ve_fake_allocated(), 0);
+	fake(VE_TEST_CPU)->fail_alloc = 0;
+}
+
+/* A CPU that cannot get its memory does not come online. */
+static void ve_test_prepare_fails(struct kunit *test)
+{
+	ve_test_need_cpu(test);
+	ve_test_user(test, "a", NULL, NULL);
+	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
+	fake(VE_TEST_CPU)->fail_alloc = -ENOMEM;
+	KUNIT_EXPECT_EQ(test, add_cpu(VE_TEST_CPU), -ENOMEM);
+	KUNIT_EXPECT_FALSE(test, cpu_online(VE_TEST_CPU));
+	fake(VE_TEST_CPU)->fail_alloc = 0;
+	KUNIT_EXPECT_EQ(test, add_cpu(VE_TEST_CPU), 0);
+}
+
+/* --- names ------------------------------------------------------------------------------ */
 
 static const char *const ve_bad_names[] = {
 	"", "with \"quote\"", "back\\slash", "new\nline",
@@ -761,6 +1313,304 @@ static void ve_test_bad_name(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
 }
 
+/* --- vendor checks: what no emulator here can show ---------------------------------------- */
+
+struct ve_vmx_case {
+	const char *what;
+	struct ve_vmx_facts facts;
+	int error;
+	const char *says;	/* a part of the message, for errors */
+};
+
+#define VE_LOCKED	FEAT_CTL_LOCKED
+#define VE_OUTSIDE	FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX
+#define VE_INSIDE	FEAT_CTL_VMX_ENABLED_INSIDE_SMX
+
+static const struct ve_vmx_case ve_vmx_cases[] = {
+	{ "no VMX in CPUID", { false }, -ENODEV, NULL },
+	{ "usable", { true, true, true, VE_LOCKED | VE_OUTSIDE, false, true }, 0, NULL },
+	{ "firmware disabled VT-x",
+	  { true, false, true, VE_LOCKED, false, true }, -EOPNOTSUPP, "firmware setup" },
+	{ "tboot: inside SMX allowed",
+	  { true, true, true, VE_LOCKED | VE_INSIDE, true, true }, 0, NULL },
+	{ "tboot: only outside SMX allowed",
+	  { true, false, true, VE_LOCKED | VE_OUTSIDE, true, true }, -EOPNOTSUPP, "TXT" },
+	{ "no CONFIG_KVM_INTEL, locked without VMX",
+	  { true, false, true, VE_LOCKED, false, false }, -EOPNOTSUPP, "CONFIG_KVM_INTEL" },
+	{ "unlocked",
+	  { true, false, true, VE_OUTSIDE, false, true }, -EOPNOTSUPP, "not locked" },
+	{ "clearcpuid=vmx",
+	  { true, false, true, VE_LOCKED | VE_OUTSIDE, false, true },
+	  -EOPNOTSUPP, "kernel disabled" },
+};
+
+static void ve_vmx_case_desc(const struct ve_vmx_case *c, char *desc)
+{
+	strscpy(desc, c->what, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(ve_vmx_case, ve_vmx_cases, ve_vmx_case_desc);
+
+static void ve_test_vmx_check(struct kunit *test)
+{
+	const struct ve_vmx_case *c = test->param_value;
+	const char *why = NULL;
+
+	KUNIT_EXPECT_EQ(test, ve_vmx_check(&c->facts, &why), c->error);
+	if (c->says) {
+		KUNIT_ASSERT_NOT_NULL(test, why);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(why, c->says), "said: %s", why);
+	}
+}
+
+struct ve_svm_case {
+	const char *what;
+	struct ve_svm_facts facts;
+	int error;
+	const char *says;
+};
+
+static const struct ve_svm_case ve_svm_cases[] = {
+	{ "no SVM in CPUID", { false }, -ENODEV, NULL },
+	{ "usable", { true, true, false, false }, 0, NULL },
+	{ "firmware set SVMDIS", { true, false, true, false }, -EOPNOTSUPP, "SVMDIS" },
+	{ "SEV guest", { true, true, false, true }, -EOPNOTSUPP, "SEV guest" },
+	{ "clearcpuid=svm", { true, false, false, false }, -EOPNOTSUPP, "kernel disabled" },
+};
+
+static void ve_svm_case_desc(const struct ve_svm_case *c, char *desc)
+{
+	strscpy(desc, c->what, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(ve_svm_case, ve_svm_cases, ve_svm_case_desc);
+
+static void ve_test_svm_check(struct kunit *test)
+{
+	const struct ve_svm_case *c = test->param_value;
+	const char *why = NULL;
+
+	KUNIT_EXPECT_EQ(test, ve_svm_check(&c->facts, &why), c->error);
+	if (c->says) {
+		KUNIT_ASSERT_NOT_NULL(test, why);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(why, c->says), "said: %s", why);
+	}
+}
+
+/* --- TDX ------------------------------------------------------------- */
+
+/*
+ * A fake TDX module that checks the real preconditions: the per-CPU init
+ * runs with interrupts off and VMX on, the global init only once every
+ * online CPU did its per-CPU init.
+ */
+struct ve_fake_tdx {
+	bool platform;
+	int fail_cpu;		/* the per-CPU init fails there when >= 0 */
+	int fail_enable;
+	unsigned int cpu_inits;
+	unsigned int enables;
+	unsigned int order_errors;
+	struct ve_log *log;
+};
+
+static struct ve_fake_tdx ve_tdx;
+static DEFINE_PER_CPU(bool, ve_tdx_cpu_done);
+
+static bool ve_fake_tdx_platform(void)
+{
+	return ve_tdx.platform;
+}
+
+static int ve_fake_tdx_cpu_enable(void)
+{
+	unsigned int cpu = smp_processor_id();
+
+	if (!irqs_disabled() || !fake(cpu)->on)
+		ve_tdx.order_errors++;
+	if (ve_tdx.fail_cpu == cpu)
+		return -EIO;
+	this_cpu_write(ve_tdx_cpu_done, true);
+	ve_tdx.cpu_inits++;
+	ve_record(ve_tdx.log, 't', VE_EV_ENABLED, cpu);
+	return 0;
+}
+
+static int ve_fake_tdx_enable(void)
+{
+	int cpu;
+
+	for_each_online_cpu(cpu)
+		if (!per_cpu(ve_tdx_cpu_done, cpu))
+			ve_tdx.order_errors++;
+	ve_tdx.enables++;
+	return ve_tdx.fail_enable;
+}
+
+static const struct ve_tdx_ops ve_fake_tdx_ops = {
+	.platform = ve_fake_tdx_platform,
+	.cpu_enable = ve_fake_tdx_cpu_enable,
+	.enable = ve_fake_tdx_enable,
+};
+
+static void ve_test_tdx_stop(struct kunit_resource *res)
+{
+	ve_tdx_stop();
+}
+
+static struct virt_enable_user *ve_tdx_find_user(void)
+{
+	struct virt_enable_user *user;
+
+	list_for_each_entry(user, &ve_users, node)
+		if (!strcmp(user->name, "tdx"))
+			return user;
+	return NULL;
+}
+
+static void ve_test_tdx_setup(struct kunit *test, bool platform)
+{
+	int cpu;
+
+	memset(&ve_tdx, 0, sizeof(ve_tdx));
+	ve_tdx.platform = platform;
+	ve_tdx.fail_cpu = -1;
+	ve_tdx.log = ve_test_log(test);
+	for_each_possible_cpu(cpu)
+		per_cpu(ve_tdx_cpu_done, cpu) = false;
+	kunit_alloc_resource(test, NULL, ve_test_tdx_stop, GFP_KERNEL, NULL);
+}
+
+static void ve_test_tdx_bringup(struct kunit *test)
+{
+	struct virt_enable_user *tdx;
+
+	ve_test_tdx_setup(test, true);
+	KUNIT_ASSERT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
+	KUNIT_EXPECT_TRUE(test, ve_tdx_active());
+	KUNIT_EXPECT_EQ(test, ve_tdx.order_errors, 0);
+	KUNIT_EXPECT_EQ(test, ve_tdx.cpu_inits, num_online_cpus());
+	KUNIT_EXPECT_EQ(test, ve_tdx.enables, 1);
+	ve_expect_all(test, true, 1, 0);
+	tdx = ve_tdx_find_user();
+	KUNIT_ASSERT_NOT_NULL(test, tdx);
+	KUNIT_EXPECT_EQ(test, tdx->nr_permanent, 1);
+}
+
+static void ve_test_tdx_permanent(struct kunit *test)
+{
+	struct virt_enable_user *tdx, *a;
+
+	ve_test_tdx_setup(test, true);
+	KUNIT_ASSERT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_ON), 0);
+	tdx = ve_tdx_find_user();
+	KUNIT_ASSERT_NOT_NULL(test, tdx);
+	KUNIT_EXPECT_EQ(test, ve_put(tdx, VIRT_ENABLE_VMX, VE_REF_SYSTEM), -EPERM);
+
+	/* Other users come and go: VMX stays on, LP_INIT is not repeated. */
+	a = virt_enable_register("a", NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	KUNIT_EXPECT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	virt_enable_put(a, VE_FAKE_FEATURE);
+	ve_unregister(a);
+	ve_expect_all(test, true, 1, 0);
+	KUNIT_EXPECT_EQ(test, ve_tdx.cpu_inits, num_online_cpus());
+	KUNIT_EXPECT_TRUE(test, ve_tdx_active());
+}
+
+static void ve_test_tdx_cpu_online_later(struct kunit *test)
+{
+	int first;
+
+	ve_test_need_cpu(test);
+	ve_test_tdx_setup(test, true);
+	KUNIT_ASSERT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
+	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
+	per_cpu(ve_tdx_cpu_done, VE_TEST_CPU) = false;
+	first = ve_tdx.log->len;
+	KUNIT_ASSERT_EQ(test, add_cpu(VE_TEST_CPU), 0);
+	KUNIT_EXPECT_GE(test, ve_find(ve_tdx.log, first, VE_EV_ENABLED, 't', VE_TEST_CPU), 0);
+	KUNIT_EXPECT_TRUE(test, per_cpu(ve_tdx_cpu_done, VE_TEST_CPU));
+	KUNIT_EXPECT_EQ(test, ve_tdx.order_errors, 0);
+	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
+}
+
+static void ve_test_tdx_cpu_init_fails(struct kunit *test)
+{
+	ve_test_need_cpu(test);
+	ve_test_tdx_setup(test, true);
+	KUNIT_ASSERT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
+	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
+
+	/* LP_INIT fails on the returning CPU: its online fails, VMX off again. */
+	ve_tdx.fail_cpu = VE_TEST_CPU;
+	KUNIT_EXPECT_EQ(test, add_cpu(VE_TEST_CPU), -EIO);
+	KUNIT_EXPECT_FALSE(test, cpu_online(VE_TEST_CPU));
+	KUNIT_EXPECT_FALSE(test, fake(VE_TEST_CPU)->on);
+	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->enables, fake(VE_TEST_CPU)->disables);
+	ve_tdx.fail_cpu = -1;
+}
+
+static void ve_test_tdx_bringup_cpu_fails(struct kunit *test)
+{
+	ve_test_need_cpu(test);
+	ve_test_tdx_setup(test, true);
+	ve_tdx.fail_cpu = VE_TEST_CPU;
+	KUNIT_EXPECT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_ON), -EIO);
+	KUNIT_EXPECT_FALSE(test, ve_tdx_active());
+	KUNIT_EXPECT_EQ(test, ve_tdx.enables, 0);
+	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
+	ve_expect_all(test, false, 1, 1);
+}
+
+static void ve_test_tdx_global_fails(struct kunit *test)
+{
+	ve_test_tdx_setup(test, true);
+	ve_tdx.fail_enable = -EIO;
+	/* auto: the load goes on, TDX stays down, nothing is left behind. */
+	KUNIT_EXPECT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
+	KUNIT_EXPECT_FALSE(test, ve_tdx_active());
+	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
+	KUNIT_EXPECT_FALSE(test, ve_armed);
+	KUNIT_EXPECT_EQ(test, ve_refs_held(), 0);
+	ve_expect_all(test, false, 1, 1);
+	/* on: the same, and the error fails the load. */
+	KUNIT_EXPECT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_ON), -EIO);
+	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
+}
+
+static void ve_test_tdx_suspend_vetoed(struct kunit *test)
+{
+	unsigned int cpu;
+
+	ve_test_tdx_setup(test, true);
+	KUNIT_ASSERT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
+	KUNIT_EXPECT_EQ(test, ve_test_do_suspend(true, &cpu), -EBUSY);
+	KUNIT_EXPECT_TRUE(test, fake(cpu)->on);
+	KUNIT_EXPECT_EQ(test, ve_stats.vetoed_suspends, 1);
+}
+
+static void ve_test_tdx_off(struct kunit *test)
+{
+	ve_test_tdx_setup(test, true);
+	KUNIT_EXPECT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_OFF), 0);
+	KUNIT_EXPECT_FALSE(test, ve_tdx_active());
+	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
+	KUNIT_EXPECT_EQ(test, ve_tdx.cpu_inits, 0);
+	ve_expect_all(test, false, 0, 0);
+}
+
+static void ve_test_tdx_no_platform(struct kunit *test)
+{
+	ve_test_tdx_setup(test, false);
+	KUNIT_EXPECT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
+	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
+	KUNIT_EXPECT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_ON), -ENODEV);
+	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
+	KUNIT_EXPECT_EQ(test, ve_tdx.cpu_inits, 0);
+	ve_expect_all(test, false, 0, 0);
+}
+
 static struct kunit_case ve_test_cases[] = {
 	KUNIT_CASE(ve_test_first_get_last_put),
 	KUNIT_CASE(ve_test_percpu_and_system),
@@ -768,18 +1618,45 @@ static struct kunit_case ve_test_cases[] = {
 	KUNIT_CASE_PARAM(ve_test_bad_put_refused, ve_bad_put_gen_params),
 	KUNIT_CASE(ve_test_unbalanced_put_warns),
 	KUNIT_CASE(ve_test_permanent),
+	KUNIT_CASE(ve_test_reference_bound),
+	KUNIT_CASE(ve_test_user_bound),
+	KUNIT_CASE(ve_test_duplicate_name),
 	KUNIT_CASE(ve_test_callbacks),
 	KUNIT_CASE(ve_test_failing_callback),
+	KUNIT_CASE(ve_test_percpu_from_hotplug),
+	KUNIT_CASE(ve_test_cpu_dies_holding),
+	KUNIT_CASE(ve_test_follow_online),
 	KUNIT_CASE(ve_test_wrong_feature),
 	KUNIT_CASE(ve_test_foreign_owner),
+	KUNIT_CASE(ve_test_kvm_policy),
 	KUNIT_CASE(ve_test_suspend),
+	KUNIT_CASE(ve_test_suspend_while_busy),
+	KUNIT_CASE(ve_test_resume_fails),
 	KUNIT_CASE(ve_test_emergency),
+	KUNIT_CASE(ve_test_emergency_only_where_on),
+	KUNIT_CASE(ve_test_disable_failure_keeps_ownership),
+	KUNIT_CASE(ve_test_unregister_balance),
+	KUNIT_CASE(ve_test_lazy_memory),
+	KUNIT_CASE(ve_test_prepare_fails),
 	KUNIT_CASE_PARAM(ve_test_bad_name, ve_bad_name_gen_params),
+	KUNIT_CASE_PARAM(ve_test_vmx_check, ve_vmx_case_gen_params),
+	KUNIT_CASE_PARAM(ve_test_svm_check, ve_svm_case_gen_params),
+	KUNIT_CASE(ve_test_tdx_bringup),
+	KUNIT_CASE(ve_test_tdx_permanent),
+	KUNIT_CASE(ve_test_tdx_cpu_online_later),
+	KUNIT_CASE(ve_test_tdx_cpu_init_fails),
+	KUNIT_CASE(ve_test_tdx_bringup_cpu_fails),
+	KUNIT_CASE(ve_test_tdx_global_fails),
+	KUNIT_CASE(ve_test_tdx_suspend_vetoed),
+	KUNIT_CASE(ve_test_tdx_off),
+	KUNIT_CASE(ve_test_tdx_no_platform),
 	{}
 };
 
 static struct kunit_suite ve_test_suite = {
 	.name = "virt_enable",
+	.suite_init = ve_suite_init,
+	.suite_exit = ve_suite_exit,
 	.init = ve_test_init,
 	.test_cases = ve_test_cases,
 };

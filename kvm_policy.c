@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virt_enable's policy towards an unmodified KVM.
+ *
+ * An unmodified kvm_intel or kvm_amd turns VMX/SVM on by itself (6.12 at
+ * load, 6.1 per VM) and claims the kernel's one emergency hook, which
+ * allows a single owner.  It cannot share either with virt_enable, so each
+ * refuses the other instead of fighting over the hardware: registering the
+ * first virt_enable user fails while such a KVM is loaded, and such a KVM
+ * cannot load while virt_enable has users.
+ *
+ * A KVM patched to use virt_enable (kvm/ in this repository) is a user like
+ * any other.  It is recognized by what the vendor module imports: at
+ * MODULE_STATE_COMING its symbol table still lists the symbols it links
+ * against, virt_enable's among them, whether virt_enable is a module or
+ * built in.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/elf.h>
+#include <linux/kobject.h>
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/string.h>
+#include <kunit/visibility.h>
+
+#include "internal.h"
+
+static const char *const ve_kvm_modules[] = { "kvm_intel", "kvm_amd" };
+
+/* An unmodified KVM loaded while virt_enable had no users. */
+static const char *ve_foreign_module;
+
+/* Whether @mod, being loaded, links against virt_enable's API. */
+static bool ve_module_imports_us(struct module *mod)
+{
+#ifdef CONFIG_KALLSYMS
+	struct mod_kallsyms *kallsyms;
+	bool found = false;
+	unsigned int i;
+
+	rcu_read_lock();
+	kallsyms = rcu_dereference(mod->kallsyms);
+	for (i = 0; kallsyms && i < kallsyms->num_symtab && !found; i++) {
+		const struct elf64_sym *sym = &kallsyms->symtab[i];
+
+		found = sym->st_shndx == SHN_UNDEF &&
+			str_has_prefix(kallsyms->strtab + sym->st_name, "virt_enable_");
+	}
+	rcu_read_unlock();
+	if (found)
+		return true;
+#endif
+#if defined(MODULE) && defined(CONFIG_MODULE_UNLOAD)
+	{
+		struct module_use *use;
+
+		list_for_each_entry(use, &mod->target_list, target_list)
+			if (use->target == THIS_MODULE)
+				return true;
+	}
+#endif
+	return false;
+}
+
+static const char *ve_kvm_module_name(const char *name)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ve_kvm_modules); i++)
+		if (!strcmp(name, ve_kvm_modules[i]))
+			return ve_kvm_modules[i];
+	return NULL;
+}
+
+/*
+ * A KVM vendor module that was loaded (or built in) before virt_enable got
+ * its first user.  A patched one registers a user while it loads, so one
+ * found here is either loading right now (and its imports tell) or
+ * unmodified.  A built-in one is foreign next to a modular virt_enable,
+ * which it cannot link against; with both built in they come from one
+ * tree, whose Kconfig decides (the KVM series makes KVM_INTEL and KVM_AMD
+ * depend on VIRT_ENABLE).
+ */
+static const char *ve_kvm_module_present(void)
+{
+#ifdef MODULE
+	struct kset *modules = THIS_MODULE->mkobj.kobj.kset;
+	const bool builtin_foreign = true;
+#else
+	struct kset *modules = module_kset;
+	const bool builtin_foreign = false;
+#endif
+	struct kobject *kobj;
+	struct module *mod;
+	bool foreign;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ve_kvm_modules); i++) {
+		kobj = kset_find_obj(modules, ve_kvm_modules[i]);
+		if (!kobj)
+			continue;
+		mod = container_of(kobj, struct module_kobject, kobj)->mod;
+		foreign = mod ? !ve_module_imports_us(mod) : builtin_foreign;
+		kobject_put(kobj);
+		if (foreign)
+			return ve_kvm_modules[i];
+	}
+	return NULL;
+}
+
+/**
+ * ve_foreign_kvm() - the unmodified KVM that owns the hardware, if any
+ *
+ * Called with ve_lock held, before the first user registers.
+ *
+ * Return: "kvm_intel", "kvm_amd" or NULL.
+ */
+const char *ve_foreign_kvm(void)
+{
+	lockdep_assert_held(&ve_lock);
+	return ve_foreign_module ?: ve_kvm_module_present();
+}
+
+VISIBLE_IF_KUNIT int ve_module_notify(struct notifier_block *nb,
+				      unsigned long action, void *data)
+{
+	struct module *mod = data;
+	const char *name = ve_kvm_module_name(mod->name);
+	int r = 0;
+
+	if (!name)
+		return NOTIFY_DONE;
+	if (action == MODULE_STATE_COMING && ve_module_imports_us(mod))
+		return NOTIFY_DONE;
+
+	mutex_lock(&ve_lock);
+	if (action == MODULE_STATE_COMING) {
+		if (ve_armed) {
+			pr_err("refusing to load %s: virt_enable users own %s; drop them first, or use a KVM built on virt_enable\n",
+			       name, ve_vendor->name);
+			r = -EBUSY;
+		} else {
+			ve_foreign_module = name;
+		}
+	} else if (action == MODULE_STATE_GOING && ve_foreign_module == name) {
+		ve_foreign_module = NULL;
+	}
+	mutex_unlock(&ve_lock);
+	return notifier_from_errno(r);
+}
+EXPORT_SYMBOL_IF_KUNIT(ve_module_notify);
+
+static struct notifier_block ve_module_nb = {
+	.notifier_call = ve_module_notify,
+};
+
+/*
+ * Watching KVM modules come and go is for the module's lifetime: the KUnit
+ * tests restart the core, and registering a module notifier from within
+ * the module notifier chain (where a test module runs) would deadlock.
+ */
+int ve_watch_kvm_modules(void)
+{
+	return register_module_notifier(&ve_module_nb);
+}
+
+void ve_unwatch_kvm_modules(void)
+{
+	unregister_module_notifier(&ve_module_nb);
+}

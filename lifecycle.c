@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virt_enable lifecycle hooks: the core keeps its promise across CPU
+ * hotplug, suspend/resume, shutdown/reboot/kexec and crash here, once for
+ * every user.
+ *
+ * Two CPU hotplug states: a PREPARE one, run on the controlling CPU with
+ * the incoming CPU not yet started (allocate what enabling it needs, so
+ * that any later hotplug state on that CPU can take a per-CPU reference)
+ * and after an outgoing CPU is dead (report references it died with); and
+ * an ONLINE one, run on the CPU itself, which is where system-wide
+ * references start and stop covering it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/limits.h>
+#include <linux/rculist.h>
+#include <linux/reboot.h>
+#include <linux/smp.h>
+#include <kunit/visibility.h>
+
+#include "compat/compat.h"
+#include "internal.h"
+#include "virt_enable_trace.h"
+
+static int ve_prepare_state;
+static int ve_online_state;
+
+/* What a CPU needs before its first enable, for every online CPU. */
+int ve_cpus_alloc(void)
+{
+	int cpu, r;
+
+	if (!ve_vendor->alloc_cpu)
+		return 0;
+	for_each_online_cpu(cpu) {
+		r = ve_vendor->alloc_cpu(cpu);
+		if (r) {
+			ve_cpus_free();
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Undo ve_cpus_alloc() and every prepare step, except where still in use. */
+void ve_cpus_free(void)
+{
+	int cpu;
+
+	if (!ve_vendor->free_cpu)
+		return;
+	for_each_possible_cpu(cpu)
+		if (!per_cpu_ptr(&ve_cpus, cpu)->owned)
+			ve_vendor->free_cpu(cpu);
+}
+
+static int ve_cpu_prepare(unsigned int cpu)
+{
+	int r = 0;
+
+	mutex_lock(&ve_lock);
+	if (ve_armed && ve_vendor->alloc_cpu)
+		r = ve_vendor->alloc_cpu(cpu);
+	mutex_unlock(&ve_lock);
+	if (r)
+		pr_err("CPU %u cannot come online: no memory to enable %s on it\n",
+		       cpu, ve_vendor->name);
+	return r;
+}
+
+/*
+ * The CPU is dead.  Whatever was still on there stays with it: VMX left on
+ * blocks the INIT that would start it again.  Say so, and forget the
+ * references that should have been put.
+ */
+static int ve_cpu_dead(unsigned int cpu)
+{
+	struct ve_cpu *vc = per_cpu_ptr(&ve_cpus, cpu);
+
+	mutex_lock(&ve_lock);
+	if (vc->nr_pinned || vc->owned) {
+		pr_err("CPU %u went offline with %s %s and %u per-CPU references held: users must put them before the CPU dies; it may not start again\n",
+		       cpu, ve_vendor->name, vc->owned ? "on" : "off",
+		       vc->nr_pinned);
+		ve_cpu_forget_pinned(cpu);
+		WRITE_ONCE(vc->on, false);
+		WRITE_ONCE(vc->owned, false);
+	}
+	mutex_unlock(&ve_lock);
+	return 0;
+}
+
+static int ve_cpu_online(unsigned int cpu)
+{
+	struct ve_cpu *vc = per_cpu_ptr(&ve_cpus, cpu);
+	int r = 0;
+
+	mutex_lock(&ve_lock);
+	if (!ve_going_down) {
+		local_irq_disable();
+		vc->online = true;
+		vc->system = ve_nr_system_users != 0;
+		r = ve_cpu_reconcile(vc, VE_WHY_HOTPLUG);
+		if (r) {
+			/* Fail the online rather than break the references' promise. */
+			pr_err("CPU %u cannot come online: enabling %s failed: %pe\n",
+			       cpu, ve_vendor->name, ERR_PTR(r));
+			vc->online = false;
+			ve_cpu_reconcile(vc, VE_WHY_ROLLBACK);
+		}
+		local_irq_enable();
+	}
+	mutex_unlock(&ve_lock);
+	return r;
+}
+
+static int ve_cpu_offline(unsigned int cpu)
+{
+	struct ve_cpu *vc = per_cpu_ptr(&ve_cpus, cpu);
+
+	mutex_lock(&ve_lock);
+	local_irq_disable();
+	vc->online = false;
+	ve_cpu_reconcile(vc, VE_WHY_HOTPLUG);
+	local_irq_enable();
+	mutex_unlock(&ve_lock);
+	return 0;
+}
+
+/* Tell the users that agreed to a suspend that it is over, in reverse. */
+static void ve_users_resume(void)
+{
+	struct virt_enable_user *user;
+
+	list_for_each_entry_reverse(user, &ve_users, node) {
+		if (!user->suspended)
+			continue;
+		user->suspended = false;
+		user->ops->resume(user->data);
+	}
+}
+
+/*
+ * Suspend and resume run on the last online CPU with interrupts disabled,
+ * after the others went offline and with tasks frozen.  ve_lock is taken
+ * with a trylock, from suspend until resume, so that a register, get or put
+ * that was preempted half way cannot be seen half done: then the suspend
+ * is refused, to be tried again.
+ */
+VISIBLE_IF_KUNIT int ve_suspend(void)
+{
+	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
+	struct virt_enable_user *user;
+	int r;
+
+	lockdep_assert_irqs_disabled();
+
+	if (!mutex_trylock(&ve_lock)) {
+		pr_err("suspend refused: a virt_enable request is in progress\n");
+		return -EBUSY;
+	}
+
+	list_for_each_entry(user, &ve_users, node) {
+		if (!user->ops || !user->ops->suspend)
+			continue;
+		r = user->ops->suspend(user->data);
+		if (r) {
+			ve_stats.vetoed_suspends++;
+			pr_err("suspend vetoed by user \"%s\": %pe\n",
+			       user->name, ERR_PTR(r));
+			ve_users_resume();
+			mutex_unlock(&ve_lock);
+			return r;
+		}
+		user->suspended = !!user->ops->resume;
+	}
+
+	vc->suspended = true;
+	ve_cpu_reconcile(vc, VE_WHY_SUSPEND);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ve_suspend);
+
+VISIBLE_IF_KUNIT void ve_resume(void)
+{
+	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
+	int r;
+
+	lockdep_assert_irqs_disabled();
+	lockdep_assert_held(&ve_lock);
+
+	vc->suspended = false;
+	r = ve_cpu_reconcile(vc, VE_WHY_RESUME);
+	if (r) {
+		/* Nothing half done: off, with every user stopped, and said so. */
+		ve_stats.resume_failures++;
+		pr_err("re-enabling %s on CPU %u after resume failed: %pe; it stays off\n",
+		       ve_vendor->name, smp_processor_id(), ERR_PTR(r));
+		vc->suspended = true;
+		ve_cpu_reconcile(vc, VE_WHY_ROLLBACK);
+		vc->suspended = false;
+	}
+	ve_users_resume();
+	mutex_unlock(&ve_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(ve_resume);
+
+static void ve_shutdown_ipi(void *arg)
+{
+	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
+	atomic_t *turned_off = arg;
+	bool was_on = vc->on;
+
+	ve_cpu_reconcile(vc, VE_WHY_SHUTDOWN);
+	if (was_on && !vc->on)
+		atomic_inc(turned_off);
+}
+
+/*
+ * Reboot, halt, power-off and kexec: turn the hardware off everywhere, with
+ * every CPU still running, before firmware or the next kernel needs INIT to
+ * work, and refuse to turn it on again.  All of them call the reboot
+ * notifiers (kernel_restart_prepare() and the like); 6.1's kexec does not
+ * call syscore shutdown.  The notifier runs last, after users that hook
+ * reboot themselves (6.1's KVM drops its references there); syscore
+ * shutdown runs it again, which finds nothing left to do.
+ */
+static void ve_shutdown(void)
+{
+	atomic_t turned_off = ATOMIC_INIT(0);
+
+	mutex_lock(&ve_lock);
+	WRITE_ONCE(ve_going_down, true);
+	on_each_cpu(ve_shutdown_ipi, &turned_off, 1);
+	mutex_unlock(&ve_lock);
+	if (atomic_read(&turned_off))
+		pr_info("%s turned off on %d CPUs for shutdown\n", ve_vendor->name,
+			atomic_read(&turned_off));
+}
+
+static int ve_reboot_notify(struct notifier_block *nb, unsigned long action,
+			    void *data)
+{
+	ve_shutdown();
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ve_reboot_nb = {
+	.notifier_call = ve_reboot_notify,
+	.priority = INT_MIN + 1,
+};
+
+VE_DEFINE_SYSCORE(ve_syscore, ve_suspend, ve_resume, ve_shutdown);
+
+/**
+ * ve_emergency_disable_cpu() - force the hardware off on this CPU
+ *
+ * The kernel's emergency virtualization callback, run on every CPU for a
+ * crash, kexec on panic and emergency reboot, in NMI context (or with
+ * interrupts disabled on the crashing CPU).  Users get their ->emergency
+ * callback first, and only where the hardware is on (VMCLEAR needs VMX on);
+ * then the hardware goes off if, and only if, virt_enable turned it on
+ * (even half way), whatever the reference counts.  Takes no locks;
+ * idempotent.
+ */
+VISIBLE_IF_KUNIT void ve_emergency_disable_cpu(void)
+{
+	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
+	struct virt_enable_user *user;
+
+	WRITE_ONCE(ve_going_down, true);
+
+	if (READ_ONCE(vc->on)) {
+		rcu_read_lock();
+		list_for_each_entry_rcu(user, &ve_users, node)
+			if (user->ops && user->ops->emergency)
+				user->ops->emergency(user->data);
+		rcu_read_unlock();
+	}
+
+	if (!READ_ONCE(vc->owned))
+		return;
+	ve_vendor->emergency_disable_cpu();
+	WRITE_ONCE(vc->on, false);
+	WRITE_ONCE(vc->owned, false);
+	WRITE_ONCE(vc->nr_emergencies, vc->nr_emergencies + 1);
+	trace_virt_enable_cpu(raw_smp_processor_id(), false, VE_WHY_EMERGENCY, 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(ve_emergency_disable_cpu);
+
+/**
+ * ve_emergency_hook_claim() - become the kernel's emergency callback
+ *
+ * The hook holds one callback and WARNs on a second registration, so it is
+ * claimed only once ve_arm() found no other owner: the kernel offers no
+ * way to read it, and the owners it can have are KVM (checked by
+ * ve_foreign_kvm()) and virt_enable.
+ *
+ * Return: 0.
+ */
+int ve_emergency_hook_claim(void)
+{
+	ve_emergency_hook_register(ve_emergency_disable_cpu);
+	return 0;
+}
+
+void ve_emergency_hook_release(void)
+{
+	ve_emergency_hook_unregister(ve_emergency_disable_cpu);
+}
+
+bool ve_emergency_hook_available(void)
+{
+	return VE_HAVE_EMERGENCY_HOOK;
+}
+
+int ve_lifecycle_init(void)
+{
+	int r;
+
+	r = cpuhp_setup_state(CPUHP_BP_PREPARE_DYN, KBUILD_MODNAME ":prepare",
+			      ve_cpu_prepare, ve_cpu_dead);
+	if (r < 0)
+		return r;
+	ve_prepare_state = r;
+
+	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, KBUILD_MODNAME ":online",
+			      ve_cpu_online, ve_cpu_offline);
+	if (r < 0) {
+		cpuhp_remove_state(ve_prepare_state);
+		return r;
+	}
+	ve_online_state = r;
+	ve_syscore_register(&ve_syscore);
+	register_reboot_notifier(&ve_reboot_nb);
+
+	if (!VE_HAVE_EMERGENCY_HOOK)
+		pr_warn("this kernel has no emergency virtualization hook (built without KVM): a crash with %s on can leave CPUs unable to start in a kdump kernel\n",
+			ve_vendor->name);
+	return 0;
+}
+
+void ve_lifecycle_exit(void)
+{
+	unregister_reboot_notifier(&ve_reboot_nb);
+	ve_syscore_unregister(&ve_syscore);
+	cpuhp_remove_state(ve_online_state);
+	cpuhp_remove_state(ve_prepare_state);
+}

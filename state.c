@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virt_enable's state view: the full state for the debugfs state file, and
+ * a small read-only sysfs view that needs no debugfs (debugfs is not an ABI
+ * and is often unavailable on production machines):
+ *
+ *   /sys/kernel/virt_enable/feature   "vmx" or "svm"
+ *   /sys/kernel/virt_enable/cpus_on   CPUs where virt_enable has it on (cpulist)
+ *   /sys/kernel/virt_enable/users     one line per user and what it holds
+ *
+ * Formats: Documentation/ABI/testing/sysfs-kernel-virt_enable and
+ * Documentation/admin-guide/virt_enable.rst.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpumask.h>
+#include <linux/kobject.h>
+#include <linux/sysfs.h>
+
+#include "internal.h"
+#include "vendor_checks.h"
+
+static void ve_show_user(struct seq_file *m, struct virt_enable_user *user)
+{
+	int cpu;
+
+	seq_printf(m, "user \"%s\" system %u permanent %u percpu",
+		   user->name, user->nr_refs, user->nr_permanent);
+	for_each_possible_cpu(cpu) {
+		unsigned int refs = READ_ONCE(per_cpu_ptr(user->cpu, cpu)->refs);
+
+		if (refs)
+			seq_printf(m, " %d:%u", cpu, refs);
+	}
+	seq_putc(m, '\n');
+}
+
+/* One user's line of the state, for the debugfs file that owns it. */
+void ve_user_show(struct seq_file *m, struct virt_enable_user *user)
+{
+	mutex_lock(&ve_lock);
+	ve_show_user(m, user);
+	mutex_unlock(&ve_lock);
+}
+
+/* The debugfs state file. */
+void ve_state_show(struct seq_file *m)
+{
+	struct virt_enable_user *user;
+	unsigned int nr_users = 0;
+	int cpu;
+
+	mutex_lock(&ve_lock);
+	list_for_each_entry(user, &ve_users, node)
+		nr_users++;
+
+	seq_printf(m, "feature %s\n", ve_vendor->name);
+	seq_printf(m, "users %u\n", nr_users);
+	seq_printf(m, "system_users %u\n", ve_nr_system_users);
+	seq_printf(m, "emergency_hook %s\n", !ve_emergency_hook_available() ?
+		   "unavailable" : ve_armed ? "registered" : "unregistered");
+	seq_printf(m, "shutting_down %d\n", READ_ONCE(ve_going_down));
+	if (ve_vendor->feature == VIRT_ENABLE_VMX)
+		seq_printf(m, "vmxon_regions %u\n", ve_vmx_nr_regions());
+	seq_printf(m, "tdx %s\n", ve_tdx_active() ? "active" : "inactive");
+	for_each_possible_cpu(cpu) {
+		struct ve_cpu *vc = per_cpu_ptr(&ve_cpus, cpu);
+
+		seq_printf(m, "cpu %d online %d hw %d system %d local %u enables %lu disables %lu emergencies %lu disable_failures %lu\n",
+			   cpu, READ_ONCE(vc->online), READ_ONCE(vc->on),
+			   READ_ONCE(vc->system),
+			   READ_ONCE(vc->nr_pinned) + READ_ONCE(vc->nr_follow),
+			   READ_ONCE(vc->nr_enables), READ_ONCE(vc->nr_disables),
+			   READ_ONCE(vc->nr_emergencies),
+			   READ_ONCE(vc->nr_disable_failures));
+	}
+	list_for_each_entry(user, &ve_users, node)
+		ve_show_user(m, user);
+	seq_printf(m, "counters broadcasts %lu rollbacks %lu refused_puts %ld busy %ld vetoed_suspends %lu resume_failures %lu\n",
+		   ve_stats.broadcasts, ve_stats.rollbacks,
+		   atomic_long_read(&ve_stats.refused_puts),
+		   atomic_long_read(&ve_stats.busy),
+		   ve_stats.vetoed_suspends, ve_stats.resume_failures);
+	mutex_unlock(&ve_lock);
+}
+
+static struct kobject *ve_kobj;
+
+static ssize_t feature_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%s\n", ve_vendor->name);
+}
+
+static ssize_t cpus_on_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	cpumask_var_t on;
+	ssize_t len;
+	int cpu;
+
+	if (!zalloc_cpumask_var(&on, GFP_KERNEL))
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		if (READ_ONCE(per_cpu_ptr(&ve_cpus, cpu)->on))
+			cpumask_set_cpu(cpu, on);
+	len = sysfs_emit(buf, "%*pbl\n", cpumask_pr_args(on));
+	free_cpumask_var(on);
+	return len;
+}
+
+/* "NAME system N permanent N percpu CPU:N..." per user, names quoted. */
+static ssize_t users_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	struct virt_enable_user *user;
+	int len = 0, cpu;
+
+	mutex_lock(&ve_lock);
+	list_for_each_entry(user, &ve_users, node) {
+		len += sysfs_emit_at(buf, len, "\"%s\" system %u permanent %u percpu",
+				     user->name, user->nr_refs, user->nr_permanent);
+		for_each_possible_cpu(cpu) {
+			unsigned int refs = READ_ONCE(per_cpu_ptr(user->cpu, cpu)->refs);
+
+			if (refs)
+				len += sysfs_emit_at(buf, len, " %d:%u", cpu, refs);
+		}
+		len += sysfs_emit_at(buf, len, "\n");
+	}
+	mutex_unlock(&ve_lock);
+	return len;
+}
+
+static struct kobj_attribute ve_feature_attr = __ATTR_RO(feature);
+static struct kobj_attribute ve_cpus_on_attr = __ATTR_RO(cpus_on);
+static struct kobj_attribute ve_users_attr = __ATTR_RO(users);
+
+static struct attribute *ve_attrs[] = {
+	&ve_feature_attr.attr,
+	&ve_cpus_on_attr.attr,
+	&ve_users_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group ve_attr_group = {
+	.attrs = ve_attrs,
+};
+
+int ve_sysfs_init(void)
+{
+	int r;
+
+	ve_kobj = kobject_create_and_add("virt_enable", kernel_kobj);
+	if (!ve_kobj)
+		return -ENOMEM;
+	r = sysfs_create_group(ve_kobj, &ve_attr_group);
+	if (r)
+		kobject_put(ve_kobj);
+	return r;
+}
+
+void ve_sysfs_exit(void)
+{
+	sysfs_remove_group(ve_kobj, &ve_attr_group);
+	kobject_put(ve_kobj);
+}
