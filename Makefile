@@ -6,9 +6,13 @@
 #   make KERNELDIR=DIR    ... for the kernel built or installed in DIR
 #   make install          modules_install + depmod (INSTALL_MOD_PATH honoured)
 #   make dkms-install     install the sources for DKMS under /usr/src
+#   make kvm              the patched KVM for KERNELDIR (needs Debian's
+#                         linux-source package of that kernel's series)
+#   make kvm-dkms-install install the patched KVM's sources for DKMS
 #   make style            checkpatch --strict on every source file
 #   make demo             boot an emulated machine, show the module working
 #   make check            run every test (installs what it needs from Debian)
+#   make bench            measure what references cost, in an emulated machine
 #   make clean
 
 KERNELDIR ?= /lib/modules/$(shell uname -r)/build
@@ -21,6 +25,9 @@ VERSION := $(shell cat VERSION 2>/dev/null || \
 DEPMOD ?= depmod
 DESTDIR ?=
 DKMSDIR := $(DESTDIR)/usr/src/virt_enable-$(VERSION)
+KVMDKMSDIR := $(DESTDIR)/usr/src/virt_enable-kvm-$(VERSION)
+# The kernel series (6.12, 6.1) of KERNELDIR, whose KVM series applies.
+kvm_series = $(shell echo $(target_release) | cut -d. -f1,2)
 KBUILD := $(MAKE) -C $(KERNELDIR) M=$(CURDIR) CONFIG_VIRT_ENABLE=m \
 	VIRT_ENABLE_VERSION=$(VERSION)
 
@@ -35,22 +42,45 @@ install: module
 	$(KBUILD) modules_install
 	$(DEPMOD) -b "$(or $(INSTALL_MOD_PATH),/)" -a $(target_release)
 
+# install_sources DIR: what building virt_enable needs, as a source package.
+define install_sources
+	install -d $(1)/compat/probes
+	install -m 0644 Kbuild Makefile Kconfig *.c *.h $(1)/
+	install -m 0644 compat/compat.h $(1)/compat/
+	install -m 0755 compat/probe.sh $(1)/compat/
+	install -m 0644 compat/probes/*.c $(1)/compat/probes/
+	echo $(VERSION) >$(1)/VERSION
+endef
+
 dkms-install:
-	install -d $(DKMSDIR)/compat/probes
-	install -m 0644 Kbuild Makefile Kconfig *.c *.h $(DKMSDIR)/
-	install -m 0644 compat/compat.h $(DKMSDIR)/compat/
-	install -m 0755 compat/probe.sh $(DKMSDIR)/compat/
-	install -m 0644 compat/probes/*.c $(DKMSDIR)/compat/probes/
+	$(call install_sources,$(DKMSDIR))
 	sed 's/@VERSION@/$(VERSION)/' dkms.conf >$(DKMSDIR)/dkms.conf
-	echo $(VERSION) >$(DKMSDIR)/VERSION
 	@echo "now: dkms install virt_enable/$(VERSION)"
+
+# KVM rebuilt from Debian's linux-source, with the series, against
+# KERNELDIR: kvm.ko, kvm-intel.ko and kvm-amd.ko in kvm-build/src/arch/x86/kvm.
+kvm: module
+	kvm/build-kvm.sh --source /usr/src/linux-source-$(kvm_series).tar.xz \
+		$(kvm_series) $(KERNELDIR) kvm-build Module.symvers
+
+kvm-dkms-install:
+	$(call install_sources,$(KVMDKMSDIR))
+	install -d $(KVMDKMSDIR)/kvm $(KVMDKMSDIR)/tests/vm
+	install -m 0755 kvm/build-kvm.sh kvm/keep-symvers.sh $(KVMDKMSDIR)/kvm/
+	install -m 0644 tests/vm/lib.sh $(KVMDKMSDIR)/tests/vm/
+	for series in kvm/*/; do \
+		install -d $(KVMDKMSDIR)/$$series && \
+		install -m 0644 $$series*.patch $(KVMDKMSDIR)/$$series; \
+	done
+	sed 's/@VERSION@/$(VERSION)/' kvm/dkms.conf >$(KVMDKMSDIR)/dkms.conf
+	@echo "now: dkms install virt_enable-kvm/$(VERSION)"
 
 style:
 	tests/style.sh
 
 clean:
 	$(KBUILD) clean
-	rm -f compat/probed.h
+	rm -rf compat/probed.h kvm-build
 
 demo:
 	tests/demo.sh
@@ -58,4 +88,7 @@ demo:
 check:
 	tests/check.sh
 
-.PHONY: all module install dkms-install style clean demo check
+bench:
+	tests/bench.sh
+
+.PHONY: all module install dkms-install kvm kvm-dkms-install style clean demo check bench
