@@ -12,7 +12,8 @@ vm=$VE_ROOT/tests/vm
 run=$VE_CACHE/demo
 
 "$vm/deps.sh"
-kdir=$("$vm/build-kernel.sh" 6.12)
+# The test kernel make check builds: 6.12 with virt_enable and KVM's series in the tree.
+kdir=$("$VE_ROOT/tests/intree.sh" 6.12 kvm "$vm/config/intree-m.config")
 "$vm/stage.sh" "$kdir" "$run"
 
 case $feature in

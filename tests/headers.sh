@@ -19,52 +19,10 @@
 # Prints "PASS: ..." / "FAIL: ..." lines for tests/check.sh to count.
 set -uo pipefail
 . "$(dirname "$0")/vm/lib.sh"
-
-debs=$VE_CACHE/debs
-mkdir -p "$debs"
+. "$VE_ROOT/tests/vm/debian-lib.sh"
 
 pass() { echo "PASS: headers: $*"; }
 fail() { echo "FAIL: headers: $*"; }
-
-# flavours REGEX: the header ABIs (e.g. 6.12.117+deb12) matching REGEX, oldest first.
-flavours() {
-	apt-cache search --names-only "^linux-headers-$1-amd64\$" | awk '{ print $1 }' |
-		sed 's/^linux-headers-//; s/-amd64$//' | sort -V
-}
-
-newest() { flavours "$1" | tail -n 1; }
-
-# newest_before REGEX VERSION: the newest ABI that sorts before VERSION.
-newest_before() {
-	{ flavours "$1"; echo "$2"; } | sort -V | awk -v v="$2" '$0 == v { exit } { print }' |
-		tail -n 1
-}
-
-# unpack ABI: download and unpack the headers for ABI (e.g. 6.12.117+deb12),
-# print the kernel build directory.
-unpack() {
-	local abi=$1 root=$VE_CACHE/headers/$1 kbuild
-	local kdir=$root/usr/src/linux-headers-$1-amd64
-
-	if [ ! -f "$root/.ve-unpacked" ]; then
-		case $abi in
-		6.1.*) kbuild=linux-kbuild-6.1 ;;
-		*) kbuild=linux-kbuild-$abi ;;
-		esac
-		(cd "$debs" && apt-get download -qq "linux-headers-$abi-amd64" \
-			"linux-headers-$abi-common" "$kbuild" 2>/dev/null) || return 1
-		rm -rf "$root"
-		mkdir -p "$root"
-		for deb in "$debs"/linux-headers-"$abi"-{amd64,common}_*.deb \
-			   "$debs"/"$kbuild"_*.deb; do
-			dpkg-deb -x "$deb" "$root" || return 1
-		done
-		# The flavour's Makefile includes the common tree by absolute path.
-		sed -i "s#^include /usr/src/#include $root/usr/src/#" "$kdir/Makefile"
-		touch "$root/.ve-unpacked"
-	fi
-	echo "$kdir"
-}
 
 # dkms_build ABI KERNEL_DIR: `make dkms-install`, then dkms add and build in
 # a private DKMS tree, as on a machine with those headers installed.
@@ -140,6 +98,59 @@ for abi in "${abis[@]}"; do
 
 	dkms_build "$abi" "$kdir"
 done
+
+# kvm_dkms ABI KERNEL_DIR: the patched KVM as a DKMS package against these
+# headers, as a Debian user would build it: it builds, its vermagic is the
+# kernel's, and kvm.ko keeps every exported symbol's CRC, so that Debian's
+# other modules built against kvm.ko still load.
+kvm_dkms() {
+	local abi=$1 kdir=$2 root=$VE_CACHE/dkms-kvm/$1 version ko t log=$VE_CACHE/dkms-kvm/$1.log
+	local symvers debian mismatches compared
+
+	rm -rf "$root"
+	mkdir -p "$root/tree"
+	version=$(make -s -C "$VE_ROOT" kvm-dkms-install DESTDIR="$root" |
+		  sed -n 's#now: dkms install virt_enable-kvm/##p')
+	t=$SECONDS
+	if [ -n "$version" ] &&
+	   dkms add --dkmstree "$root/tree" --sourcetree "$root/usr/src" \
+		-m virt_enable-kvm -v "$version" >"$log" 2>&1 &&
+	   dkms build --dkmstree "$root/tree" --sourcetree "$root/usr/src" \
+		-m virt_enable-kvm -v "$version" -k "$abi-amd64" \
+		--kernelsourcedir "$kdir" >>"$log" 2>&1; then
+		pass "$abi: dkms builds the patched kvm, kvm-intel, kvm-amd from linux-source ($((SECONDS - t)) s)"
+	else
+		fail "$abi: dkms builds the patched kvm, kvm-intel, kvm-amd from linux-source"
+		sed 's/^/      /' "$log" | tail -n 20
+		find "$root/tree" -name make.log -exec tail -n 20 {} \; 2>/dev/null | sed 's/^/      /'
+		return
+	fi
+	for ko in kvm kvm-intel kvm-amd; do
+		ko=$(find "$root/tree" -name "$ko.ko*" | head -n 1)
+		vermagic=$(modinfo -F vermagic "$ko" 2>/dev/null)
+		if [ "${vermagic%% *}" = "$abi-amd64" ]; then
+			pass "$abi: DKMS-built $(basename "$ko") has vermagic $abi-amd64"
+		else
+			fail "$abi: DKMS-built $(basename "$ko") has vermagic '$vermagic'"
+		fi
+	done
+	symvers=$(find "$root/tree" -name kvm.Module.symvers | head -n 1)
+	debian=$kdir/Module.symvers
+	compared=$(awk '$3 == "arch/x86/kvm/kvm"' "$debian" | wc -l)
+	mismatches=$(awk 'NR == FNR { if ($3 == "arch/x86/kvm/kvm") crc[$2] = $1; next }
+			  $2 in crc && crc[$2] != $1 { print $2 } $2 in crc { seen[$2] = 1 }
+			  END { for (s in crc) if (!(s in seen)) print s " (missing)" }' \
+		     "$debian" "${symvers:-/dev/null}")
+	if [ -n "$symvers" ] && [ "$compared" -gt 0 ] && [ -z "$mismatches" ]; then
+		pass "$abi: the patched kvm.ko keeps all $compared exported symbol CRCs of Debian's"
+	else
+		fail "$abi: the patched kvm.ko keeps Debian's exported symbol CRCs ($compared compared)"
+		echo "$mismatches" | head -n 20 | sed 's/^/      /'
+	fi
+	echo "$root/tree" >"$VE_CACHE/dkms-kvm/$abi.tree"
+}
+
+kvm_dkms "${abis[1]}" "$(unpack "${abis[1]}")"
 
 # The point of the older 6.12: both syscore APIs must have been compiled.
 if [ "$new_syscore" -gt 0 ] && [ "$old_syscore" -gt 0 ]; then

@@ -1,15 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# intree.sh: the in-tree build.  Put virt_enable into a copy of Debian's
-# 6.12 source with scripts/add-to-kernel-tree.sh, build the test kernel with
-# CONFIG_VIRT_ENABLE=y (and its KUnit tests as a module), print the build
-# directory.  The copy is made of hard links, so it costs little; every file
-# the script writes gets an inode of its own.
+# intree.sh SERIES NAME FRAGMENT...: the in-tree build.  Put virt_enable
+# and the KVM series into a copy of Debian's linux-source-SERIES with
+# scripts/add-to-kernel-tree.sh --with-kvm, build the test kernel configured
+# with the FRAGMENTs (tests/vm/config/intree-m.config: virt_enable as a
+# module; intree-y.config: built in), and print the build directory.  The
+# copy is made of hard links, so it costs little; every file the script
+# changes gets an inode of its own.  One copy per series serves every NAME.
 set -euo pipefail
 . "$(dirname "$0")/vm/lib.sh"
 
-base=$("$VE_ROOT/tests/vm/source.sh" 6.12)
+series=${1:?usage: intree.sh SERIES NAME FRAGMENT...}
+name=${2:?usage: intree.sh SERIES NAME FRAGMENT...}
+shift 2
+
+base=$("$VE_ROOT/tests/vm/source.sh" "$series")
 tree=$VE_CACHE/intree/$(basename "$base")
 if [ ! -f "$tree/.ve-tree" ]; then
 	rm -rf "$tree" "$tree.tmp"
@@ -18,6 +24,5 @@ if [ ! -f "$tree/.ve-tree" ]; then
 	touch "$tree.tmp/.ve-tree"
 	mv "$tree.tmp" "$tree"
 fi
-"$VE_ROOT/scripts/add-to-kernel-tree.sh" "$tree"
-"$VE_ROOT/tests/vm/build-kernel.sh" --source "$tree" intree 6.12 \
-	"$VE_ROOT/tests/vm/config/intree.config"
+"$VE_ROOT/scripts/add-to-kernel-tree.sh" --with-kvm "$tree"
+"$VE_ROOT/tests/vm/build-kernel.sh" --source "$tree" "$name" "$series" "$@"

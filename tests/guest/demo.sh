@@ -20,7 +20,7 @@ state() {
 	hardware
 }
 
-[ "$F" = vmx ] && modprobe ve_probe
+ve_probe_load
 step "load the module: nothing is on yet"
 run modprobe virt_enable
 state

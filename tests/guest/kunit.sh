@@ -42,3 +42,4 @@ function print_result(indent, prefix,    line, verdict, desc) {
 done
 ve_check "the KUnit suite passed as a whole" grep -q "^ok [0-9]* virt_enable" $results
 rmmod virt_enable_test
+ve_unload

@@ -62,8 +62,9 @@ ve_counter() {
 ve_users() { grep -c '^user ' $VE_STATE; }
 
 # ve_hw CPU: 1 if the hardware itself says VMX/SVM is on on CPU, else 0.
-# SVM: EFER.SVME read through /dev/cpu/N/msr.  VMX: the ve_probe module,
-# which reads CR4 and checks VMX root operation with VMPTRST.
+# SVM: EFER.SVME read through /dev/cpu/N/msr.  VMX: the ve_probe module
+# (loaded by ve_probe_load), which reads CR4 and checks VMX root operation
+# with VMPTRST.
 ve_hw() {
 	case $VE_FEATURE in
 	svm)
@@ -126,3 +127,80 @@ ve_unload() { ve_builtin || rmmod virt_enable; }
 
 ve_other_feature() { [ "$VE_FEATURE" = vmx ] && echo svm || echo vmx; }
 ve_kvm_module() { [ "$VE_FEATURE" = vmx ] && echo kvm_intel || echo kvm_amd; }
+
+# The hardware probe, before virt_enable: its shutdown check must run after
+# virt_enable's (syscore shutdown runs the last registered first).
+ve_probe_load() {
+	[ -e /dev/cpu/0/msr ] || modprobe -q msr
+	lsmod | grep -q '^ve_probe ' || modprobe ve_probe
+}
+
+# How this kernel's KVM uses virt_enable (ve.kvm= on the command line):
+# "system" (the 6.12 series: a system-wide reference while KVM has
+# virtualization enabled), "percpu" (the 6.1 series: per-CPU references
+# while VMs exist), or "none" (no series: KVM is unmodified).
+ve_kvm_model() { echo "${VE_KVM:-none}"; }
+
+# The unmodified KVM: the kernel's own where it has no KVM series, else the
+# stock build of the same source that the harness put in /stock-kvm.
+ve_stock_kvm_load() {
+	if [ -d /stock-kvm ]; then
+		modprobe -q irqbypass
+		insmod /stock-kvm/kvm.ko "$@" &&
+		insmod /stock-kvm/"$(ve_kvm_module | tr _ -)".ko ||
+		{ rmmod kvm 2>/dev/null; return 1; }
+	else
+		modprobe "$(ve_kvm_module)"
+	fi
+}
+ve_stock_kvm_unload() { rmmod "$(ve_kvm_module)" kvm; }
+
+# ve_user_line NAME_PREFIX: the state lines of users whose name starts so.
+ve_user_line() { grep "^user \"$1" $VE_STATE; }
+
+# ve_transitions: the state's hardware counters, to compare before/after.
+ve_transitions() { grep -E '^(cpu|counters) ' $VE_STATE; }
+
+# ve_hw_transitions: only what says the hardware switched: each CPU's hw
+# and transition counters.
+ve_hw_transitions() {
+	awk '$1 == "cpu" { printf "%s", $2; for (i = 3; i < NF; i += 2)
+		if ($i == "hw" || $i == "enables" || $i == "disables") printf " %s", $(i + 1); print "" }' $VE_STATE
+}
+
+# ve_param NAME: the value of NAME= on the kernel command line.
+ve_param() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1; }
+
+# ve_next_cmdline SUITES [EXTRA...]: this kernel's command line for the
+# next kernel (kexec'd or capture), which runs SUITES (comma-separated).
+ve_next_cmdline() {
+	suites=$1
+	shift
+	echo $(tr ' ' '\n' </proc/cmdline |
+	       grep -vE '^(ve\.suites|ve\.expect_[a-z_]*|ve\.first_cpus|initrd|BOOT_IMAGE|crashkernel|nr_cpus|irqpoll|reset_devices)=' |
+	       grep -vE '^(irqpoll|reset_devices)$') "ve.suites=$suites" "$@"
+}
+
+# ve_rest_after SUITE...: the suites after the current one, then SUITE...
+ve_rest_after() {
+	rest=$VE_REST
+	for s in "$@"; do rest=$s${rest:+,$rest}; done
+	echo "$rest"
+}
+
+# ve_self_cpio FILE: this kernel's root file system as an initramfs for the
+# next one (small chain kernels only: the first kernel's is big).
+ve_self_cpio() {
+	(cd / && find . -xdev \( -path ./proc -o -path ./sys -o -path ./dev -o -path ./tmp -o \
+		-path ./run \) -prune -print -o -print | cpio -o -H newc 2>/dev/null) >"$1"
+}
+
+# ve_hold COMMAND...: a debugfs holder in the background that keeps the
+# references COMMANDs take until it is killed, or the kernel ends.
+ve_hold() {
+	rm -f /tmp/held
+	sh -c 'exec 3>'"$VE_CTL"'; for c in "$@"; do echo "$c" >&3 || exit 1; done; touch /tmp/held; exec sleep 100000' \
+		hold "$@" &
+	for i in $(seq 50); do [ -e /tmp/held ] && break; sleep 0.1; done
+	[ -e /tmp/held ]
+}

@@ -8,13 +8,23 @@ F=$VE_FEATURE
 W=$(ve_other_feature)
 KVM=$(ve_kvm_module)
 
-[ "$F" = vmx ] && modprobe ve_probe
+ve_probe_load
 
 # --- load ---
+tdx_lines=$(dmesg | grep 'virt_enable: TDX: ')
 ve_check "module loads" modprobe virt_enable
 ve_check "state names feature $F" ve_same "$(ve_field feature)" "$F"
 ve_check "after load: no CPU on (state)" ve_all_state_hw 0
 ve_check "after load: no CPU on (hardware)" ve_all_hw 0
+if [ "$F" = vmx ]; then
+	ve_check "after load: no VMXON region allocated" ve_same "$(ve_field vmxon_regions)" 0
+	# Earlier lines (the KUnit suite's fakes) are left out of the count.
+	new_tdx_lines=$(dmesg | grep 'virt_enable: TDX: ' | tail -n +$(($(echo "$tdx_lines" | grep -c .) + 1)))
+	ve_check "after load: one line in dmesg says there is no TDX platform" \
+		eval '[ "$(echo "$new_tdx_lines" | grep -c .)" = 1 ] &&
+		      echo "$new_tdx_lines" | grep -q "virt_enable: TDX: no TDX platform"'
+fi
+ve_check "after load: TDX holds nothing" ve_same "$(ve_field tdx)" inactive
 
 # --- first and second reference ---
 exec 3>$VE_CTL
@@ -22,18 +32,23 @@ ve_check "first get succeeds" ve_cmd 3 "get $F"
 ve_check "first get: every online CPU on (hardware)" ve_all_hw 1
 ve_check "first get: every online CPU on (state)" ve_all_state_hw 1
 ve_check "first get: one broadcast" ve_same "$(ve_counter broadcasts)" 1
+if [ "$F" = vmx ]; then
+	ve_check "first get: one VMXON region per online CPU" \
+		ve_same "$(ve_field vmxon_regions)" "$(ve_online_cpus | wc -l)"
+fi
 for cpu in $(ve_online_cpus); do
 	ve_check "first get: CPU $cpu enabled once" ve_cpu_counts "$cpu" 1 0
 done
-transitions() { grep -E '^(cpu|counters) ' $VE_STATE; }
-before=$(transitions)
+before=$(ve_transitions)
 exec 4>$VE_CTL
 ve_check "second user's get succeeds" ve_cmd 4 "get $F"
 ve_check "second user: no hardware transition, no broadcast" \
-	ve_same "$(transitions)" "$before"
+	ve_same "$(ve_transitions)" "$before"
 ve_check "state lists both users" ve_same "$(ve_users)" 2
 ve_check "state counts one system-wide holder each" \
-	ve_same "$(grep -c '^user "debugfs:pid [0-9]*" system 1 permanent 0 percpu$' $VE_STATE)" 2
+	ve_same "$(grep -c '^user "debugfs:pid [0-9]* #[0-9]*" system 1 permanent 0 percpu$' $VE_STATE)" 2
+ve_check "one process, two files: two names" \
+	ve_same "$(grep '^user ' $VE_STATE | cut -d'"' -f2 | sort -u | wc -l)" 2
 
 # --- wrong feature ---
 before=$(cat $VE_STATE)
@@ -57,6 +72,9 @@ exec 3>&- 4>&-
 ve_check "closing the holders turns every CPU off (hardware)" ve_all_hw 0
 ve_check "closing the holders turns every CPU off (state)" ve_all_state_hw 0
 ve_check "no users left" ve_same "$(ve_field users)" 0
+if [ "$F" = vmx ]; then
+	ve_check "last user gone: VMXON regions freed" ve_same "$(ve_field vmxon_regions)" 0
+fi
 ve_check "CPU 1 offline with nothing held" ve_set_online 1 0
 ve_check "CPU 1 online with nothing held" ve_set_online 1 1
 ve_check "CPU 1 stays off (hardware)" ve_same "$(ve_hw 1)" 0
@@ -96,7 +114,7 @@ sh -c "exec 3>$VE_CTL; echo 'get $F' >&3 && touch /tmp/ready; exec sleep 1000" &
 holder=$!
 for i in $(seq 50); do [ -e /tmp/ready ] && break; sleep 0.1; done
 ve_check "a background holder's reference is visible" ve_all_hw 1
-ve_check "the holder is listed by pid" grep -q "^user \"debugfs:pid $holder\" system 1" $VE_STATE
+ve_check "the holder is listed by pid" grep -q "^user \"debugfs:pid $holder #[0-9]*\" system 1" $VE_STATE
 kill -9 $holder
 wait $holder 2>/dev/null
 ve_check "SIGKILL of the holder drops its reference (hardware)" ve_all_hw 0
@@ -111,8 +129,8 @@ exec 3>&-
 ve_check "unload succeeds once free" rmmod virt_enable
 ve_check "no CPU left on after unload (hardware)" ve_all_hw 0
 
-# --- in-tree KVM loaded first (6.12 turns $F on at load, 6.1 per VM) ---
-ve_check "in-tree $KVM loads" modprobe "$KVM"
+# --- unmodified KVM loaded first (6.12 turns $F on at load, 6.1 per VM) ---
+ve_check "unmodified $KVM loads" ve_stock_kvm_load
 kvm_hw=$(ve_hw_map)
 modprobe virt_enable
 exec 3>$VE_CTL
@@ -122,19 +140,19 @@ ve_check "refused get leaves no user and no CPU of ours on" \
 	ve_same "$(ve_field users) $(ve_all_state_hw 0 && echo off)" "0 off"
 ve_check "$KVM's hardware state untouched" ve_same "$(ve_hw_map)" "$kvm_hw"
 exec 3>&-
-rmmod "$KVM"
+ve_stock_kvm_unload
 ve_check "$KVM unloads, leaving $F off (hardware)" ve_all_hw 0
 
-# --- virt_enable first, then in-tree KVM ---
+# --- virt_enable first, then unmodified KVM ---
 exec 3>$VE_CTL
 ve_check "get succeeds once $KVM is gone" ve_cmd 3 "get $F"
-ve_check "$KVM load refused while virt_enable holds $F" \
-	ve_not modprobe "$KVM" 2>/dev/null
+ve_check "unmodified $KVM load refused while virt_enable holds $F" \
+	ve_not ve_stock_kvm_load 2>/dev/null
 ve_check "the refusal is explained in dmesg" ve_dmesg_has "refusing to load $KVM"
 ve_check "refused $KVM load changes nothing of ours (hardware)" ve_all_hw 1
 exec 3>&-
-ve_check "$KVM loads once virt_enable is idle" modprobe "$KVM"
-modprobe -r "$KVM"
+ve_check "unmodified $KVM loads once virt_enable is idle" ve_stock_kvm_load
+ve_stock_kvm_unload
 ve_check "final unload" rmmod virt_enable
 ve_check "nothing left on (hardware)" ve_all_hw 0
 

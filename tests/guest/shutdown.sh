@@ -5,7 +5,7 @@
 VE_SUITE=shutdown
 F=$VE_FEATURE
 
-[ "$F" = vmx ] && modprobe ve_probe
+ve_probe_load
 ve_load
 # A holder that outlives this script.
 sh -c "exec 3>$VE_CTL; echo 'get $F' >&3 && touch /tmp/held; exec sleep 100000" &

@@ -34,7 +34,7 @@ shift
 fragments=("$VE_ROOT/tests/vm/config/base.config")
 [ ! -f "$VE_ROOT/tests/vm/config/$series.config" ] ||
 	fragments+=("$VE_ROOT/tests/vm/config/$series.config")
-fragments+=("$@")
+for fragment in "$@"; do fragments+=("$(realpath "$fragment")"); done
 
 src=$("$VE_ROOT/tests/vm/source.sh" "$series")
 version=$(ve_pkg_version "linux-source-$series")
@@ -61,8 +61,11 @@ kmake tinyconfig >/dev/null
 kmake olddefconfig >/dev/null
 
 # Dependencies drop options silently: insist that every option asked for
-# with a value survived.
-missing=$(cat "${fragments[@]}" | grep -E '^CONFIG_[A-Z0-9_]+=' | sort -u |
+# with a value survived, as the last fragment to name it asked.
+missing=$(cat "${fragments[@]}" |
+	  sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=.*/&/p; s/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1=n/p' |
+	  awk -F= '{ want[$1] = $0 } END { for (k in want) print want[k] }' |
+	  grep -v '=n$' | sort |
 	  while read -r line; do grep -qxF "$line" "$out/.config" || echo "$line"; done)
 [ -z "$missing" ] || ve_die "options lost in olddefconfig: $(echo $missing)"
 

@@ -1,18 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check-log.sh LOG [--allow REGEX]...
+# check-log.sh LOG [--allow REGEX]... [--crash]
 #
 # Scan a guest's serial log for kernel splats (WARN, BUG, oops, panic,
 # lockdep, hung task, sleep-in-atomic, sanitizer and kmemleak reports) and
 # print each with 10 lines of context.  WARNINGs whose "WARNING:" line
 # matches an allowed extended regex are skipped, their whole splat up to
 # "---[ end trace" with them: the Bochs artefacts from RIG.md always are,
-# --allow adds more.  Exit status: 0 clean, 1 splats found.
+# --allow adds more.  With --crash, the deliberate crashes of the crash
+# suites are skipped too: from their "triggering a crash" line to the
+# capture kernel's banner.  Exit status: 0 clean, 1 splats found.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-usage() { ve_die "usage: check-log.sh LOG [--allow REGEX]..."; }
+usage() { ve_die "usage: check-log.sh LOG [--allow REGEX]... [--crash]"; }
 
 # Bochs CPU models trip these at boot; they are emulator artefacts, not bugs.
 allow=(
@@ -20,9 +22,11 @@ allow=(
 	'fpu__init_system_xstate'
 )
 log=
+crash=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--allow) [ $# -ge 2 ] || usage; allow+=("$2"); shift 2 ;;
+	--crash) crash=1; shift ;;
 	-*)      usage ;;
 	*)       [ -z "$log" ] || usage; log=$1; shift ;;
 	esac
@@ -44,10 +48,16 @@ banner_re='RCU lockdep checking is enabled'
 bad=()
 allowed=0
 in_allowed=0
+in_crash=0
 n=0
 while IFS= read -r line || [ -n "$line" ]; do
 	n=$((n + 1))
 	line=${line%$'\r'}
+	if ((crash)); then
+		[[ $line != *'VE: '*'triggering a crash'* ]] || in_crash=1
+		[[ $line != *'Linux version'* ]] || in_crash=0
+		((!in_crash)) || continue
+	fi
 	# A new splat ends an allowed one that lost its end marker.
 	[[ $line != *'[ cut here ]'* ]] || in_allowed=0
 	if ((in_allowed)); then

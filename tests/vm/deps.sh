@@ -13,7 +13,8 @@ packages=(
 	linux-source-6.1 clang lld llvm
 	# guests
 	qemu-system-x86 bochs bochs-term bochsbios vgabios isolinux
-	syslinux-common xorriso busybox-static bsdutils procps
+	syslinux-common xorriso busybox-static bsdutils procps kexec-tools
+	makedumpfile
 	# checks and packaging
 	sparse dkms perl
 )

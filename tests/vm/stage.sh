@@ -3,9 +3,19 @@
 #
 # stage.sh KERNEL_DIR OUT_DIR [MAKE_ARGS...]
 #
-# Build the modules against KERNEL_DIR and pack OUT_DIR/initramfs.cpio: the
-# kernel's own modules and ours installed as on a real system (the guest
-# uses modprobe), the guest init and every in-guest suite.
+# Build the modules and test programs against KERNEL_DIR and pack
+# OUT_DIR/initramfs.cpio: the kernel's own modules and ours installed as on
+# a real system (the guest uses modprobe), the guest init, every in-guest
+# suite and what they run:
+#
+#   - virt_enable built out of tree (MAKE_ARGS, e.g. W=1): installed where
+#     the kernel has no virt_enable of its own; the test-only modules of
+#     tests/modules/ always;
+#   - the kselftests and the KVM guest program, static;
+#   - where the kernel has the KVM series: the unmodified KVM modules built
+#     from the same source (/stock-kvm) and the KVM selftests subset;
+#   - the kernel itself and kexec (tests/vm/stage-kexec.sh), for the kexec
+#     and crash suites.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -14,34 +24,86 @@ out=${2:?usage: stage.sh KERNEL_DIR OUT_DIR [MAKE_ARGS...]}
 shift 2
 
 build=$VE_CACHE/build/$(basename "$kdir")
-# Built into this kernel (tests/intree.sh): the kernel's own build has it.
-builtin=
-grep -qx 'CONFIG_VIRT_ENABLE=y' "$kdir/.config" && builtin=1
-[ -n "$builtin" ] || "$VE_ROOT/tests/vm/build-module.sh" "$kdir" "$build" "$@"
+intree=
+grep -qE '^CONFIG_VIRT_ENABLE=[ym]$' "$kdir/.config" && intree=1
+series=$(sed -n 's/^VERSION = //p' "$kdir/source/Makefile").$(sed -n 's/^PATCHLEVEL = //p' "$kdir/source/Makefile")
+kvm_series=
+grep -q 'VIRT_ENABLE' "$kdir/source/arch/x86/kvm/Kconfig" && kvm_series=1
 
-# Test-only: the VMX probe module, and the kselftests against the tested
-# kernel's own kselftest headers.
-mkdir -p "$build/probe"
-for f in Kbuild ve_probe.c; do
-	ve_update "$VE_ROOT/tests/probe/$f" "$build/probe/$f"
-done
-make -s -C "$kdir" M="$build/probe" "$@" modules
+"$VE_ROOT/tests/vm/build-module.sh" "$kdir" "$build" "$@"
+
+# Test programs, against the tested kernel's own kselftest and uapi headers.
 make -s -C "$VE_ROOT/tests/selftests" OUTPUT="$build" \
 	KSFT_DIR="$kdir/source/tools/testing/selftests"
+make -s -C "$kdir" headers >/dev/null
+make -s -C "$VE_ROOT/tests/kvm" OUTPUT="$build" KHDR="$kdir/usr/include"
 
 stage=$out/stage
 release=$(cat "$kdir/include/config/kernel.release")
+extra=$stage/lib/modules/$release/extra
 rm -rf "$stage"
-mkdir -p "$stage/tests" "$stage/lib/modules/$release/extra"
+mkdir -p "$stage/tests" "$extra"
 cp "$VE_ROOT/tests/guest/init" "$stage/init"
-cp "$VE_ROOT"/tests/guest/*.sh "$build/virt_enable_test" "$stage/tests/"
+cp "$VE_ROOT"/tests/guest/*.sh "$build/virt_enable_test" "$build/kvm_guest_test" \
+	"$stage/tests/"
 make -s -C "$kdir" INSTALL_MOD_PATH="$stage" INSTALL_MOD_STRIP=1 DEPMOD=true \
 	modules_install
-cp "$build/probe/ve_probe.ko" "$stage/lib/modules/$release/extra/"
-if [ -z "$builtin" ]; then
-	cp "$build/virt-enable.ko" "$stage/lib/modules/$release/extra/"
-	[ ! -f "$build/virt-enable-test.ko" ] ||
-		cp "$build/virt-enable-test.ko" "$stage/lib/modules/$release/extra/"
+cp "$build"/tests/modules/*.ko "$extra/"
+if [ -z "$intree" ]; then
+	cp "$build/virt-enable.ko" "$extra/"
+	[ ! -f "$build/virt-enable-test.ko" ] || cp "$build/virt-enable-test.ko" "$extra/"
 fi
+
+if [ -n "$kvm_series" ]; then
+	"$VE_ROOT/kvm/build-kvm.sh" --stock "$series" "$kdir" "$build/stock-kvm" >/dev/null
+	mkdir -p "$stage/stock-kvm"
+	cp "$build"/stock-kvm/src/arch/x86/kvm/*.ko "$stage/stock-kvm/"
+	KVM_SELFTESTS_WORK=$build/kvm-selftests-work \
+		"$VE_ROOT/tests/kvm/build-kvm-selftests.sh" "$kdir/source" "$build/kvm-selftests" \
+		>"$build/kvm-selftests.log" 2>&1 ||
+		{ tail -n 20 "$build/kvm-selftests.log" >&2; ve_die "KVM selftests do not build"; }
+	mkdir -p "$stage/tests/kvm-selftests"
+	cp -r "$build/kvm-selftests/." "$stage/tests/kvm-selftests/"
+	cp "$VE_ROOT/tests/kvm/run-kvm-selftests.sh" "$VE_ROOT/tests/kvm/selftests.list" \
+		"$stage/tests/"
+fi
+
+# stage_binary ROOT PROGRAM...: dynamic programs, with their libraries and
+# the loader, as ldd finds them.
+stage_binary() {
+	local root=$1 bin lib
+	shift
+	for bin in "$@"; do
+		mkdir -p "$root$(dirname "$bin")"
+		cp -L "$bin" "$root$bin"
+		for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+			mkdir -p "$root$(dirname "$lib")"
+			cp -L "$lib" "$root$lib"
+		done
+	done
+}
+
+# The kexec and crash suites' tools, and the kernel itself.  The kernels
+# they start get /boot/chain.cpio: the same init, the suites that run after
+# a kexec or crash, the modules and tools, without the rest, since every
+# megabyte costs seconds in Bochs.
+if grep -q '^CONFIG_KEXEC_FILE=y' "$kdir/.config"; then
+	stage_binary "$stage" /sbin/kexec /usr/bin/makedumpfile
+	mkdir -p "$stage/boot"
+	cp "$kdir/arch/x86/boot/bzImage" "$stage/boot/bzImage"
+	chain=$out/chain
+	rm -rf "$chain"
+	mkdir -p "$chain/tests" "$chain/lib/modules"
+	cp "$stage/init" "$chain/init"
+	cp "$VE_ROOT"/tests/guest/{lib,kexec-after,crash,crash-after,kexec-neg,kexec-neg-after,crash-neg,crash-neg-after}.sh \
+		"$chain/tests/"
+	cp -a "$stage/lib/modules/$release" "$chain/lib/modules/"
+	rm -rf "$chain/lib/modules/$release/kernel/arch/x86/kvm"
+	stage_binary "$chain" /sbin/kexec /usr/bin/makedumpfile
+	cp -a "$stage/boot" "$chain/"
+	depmod -b "$chain" "$release"
+	"$VE_ROOT/tests/vm/mkinitramfs.sh" "$stage/boot/chain.cpio" "$chain"
+fi
+
 depmod -b "$stage" "$release"
 "$VE_ROOT/tests/vm/mkinitramfs.sh" "$out/initramfs.cpio" "$stage"

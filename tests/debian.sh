@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# debian.sh: Debian's own kernels, booted.  For the newest 6.12 and 6.1
+# linux-image packages (tests/vm/debian-kernel.sh), build virt_enable with
+# DKMS against the matching linux-headers, as the README's install path
+# does, and boot the image in QEMU (SVM, 4 CPUs) with an initramfs holding
+# that module, msr and KVM from the image, and the test-only modules and
+# programs built against the same headers; run the scenario and kselftest
+# suites, and on 6.12 the KVM guest test on the DKMS-built patched KVM
+# (tests/headers.sh must have built it first: check.sh runs it before).
+# What differs from the test kernels: no KUnit, no lockdep, modversions
+# and module signatures (ours are unsigned: the kernel taints, loads them).
+#
+# Prints "PASS: ..." / "FAIL: ..." lines for tests/check.sh to count.
+set -uo pipefail
+. "$(dirname "$0")/vm/lib.sh"
+. "$VE_ROOT/tests/vm/debian-lib.sh"
+
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; }
+vm=$VE_ROOT/tests/vm
+run=$VE_CACHE/run
+
+# guest SERIES: the whole route for one series.
+guest() {
+	local series=$1 name=debian-$1-svm image release abi kdir build root t
+	local stage=$run/$name/stage suites=scenario,selftests,shutdown kvm_tree ko mods=()
+
+	image=$("$vm/debian-kernel.sh" "$series") || { fail "$name: Debian's image downloads"; return; }
+	release=$(basename "$image"/lib/modules/*)
+	abi=${release%-amd64}
+	kdir=$(unpack "$abi") || { fail "$name: the matching linux-headers $abi unpack"; return; }
+
+	# virt_enable as DKMS builds it, in a private tree.
+	root=$VE_CACHE/dkms-boot/$abi
+	rm -rf "$root"
+	mkdir -p "$root/tree"
+	version=$(make -s -C "$VE_ROOT" dkms-install DESTDIR="$root" | sed -n 's#now: dkms install virt_enable/##p')
+	if dkms add --dkmstree "$root/tree" --sourcetree "$root/usr/src" -m virt_enable -v "$version" >"$run/$name-dkms.log" 2>&1 &&
+	   dkms build --dkmstree "$root/tree" --sourcetree "$root/usr/src" -m virt_enable -v "$version" \
+		-k "$release" --kernelsourcedir "$kdir" >>"$run/$name-dkms.log" 2>&1; then
+		pass "$name: DKMS builds virt_enable/$version for $release"
+	else
+		fail "$name: DKMS builds virt_enable/$version for $release"
+		return
+	fi
+
+	# The test-only modules and programs, against the same headers.
+	build=$VE_CACHE/build/debian-$abi
+	"$vm/build-module.sh" "$kdir" "$build" >"$run/$name-build.log" 2>&1 &&
+	make -s -C "$VE_ROOT/tests/selftests" OUTPUT="$build" \
+		KSFT_DIR="$("$vm/source.sh" 6.12)/tools/testing/selftests" >>"$run/$name-build.log" 2>&1 &&
+	make -s -C "$VE_ROOT/tests/kvm" OUTPUT="$build" >>"$run/$name-build.log" 2>&1 ||
+		{ fail "$name: test modules and programs build"; tail -n 20 "$run/$name-build.log"; return; }
+
+	rm -rf "$stage"
+	mkdir -p "$stage/tests"
+	cp "$VE_ROOT/tests/guest/init" "$stage/init"
+	cp "$VE_ROOT"/tests/guest/*.sh "$build/virt_enable_test" "$build/kvm_guest_test" "$stage/tests/"
+	mods+=("$(find "$root/tree" -name 'virt-enable.ko*' | head -n 1)")
+	mods+=("$build"/tests/modules/ve_probe.ko "$build"/tests/modules/ve_testuser.ko)
+	kvm_tree=$(cat "$VE_CACHE/dkms-kvm/$abi.tree" 2>/dev/null)
+	if [ -n "$kvm_tree" ] && [ -d "$kvm_tree" ]; then
+		mkdir -p "$stage/dkms-kvm"
+		for ko in kvm kvm-amd kvm-intel; do
+			cp "$(find "$kvm_tree" -name "$ko.ko*" | head -n 1)" "$stage/dkms-kvm/"
+		done
+		xz -df "$stage"/dkms-kvm/*.xz 2>/dev/null
+		suites=scenario,selftests,dkmskvm,shutdown
+	fi
+	if ! "$vm/debian-initramfs.sh" --decompress "$image" "$run/$name/initramfs.cpio" "$stage" \
+		msr kvm_amd "${mods[@]}" >"$run/$name-initramfs.log" 2>&1; then
+		fail "$name: initramfs packs"
+		tail -n 20 "$run/$name-initramfs.log"
+		return
+	fi
+
+	t=$SECONDS
+	if "$vm/boot.sh" qemu --kernel "$image/boot/vmlinuz-$release" \
+		--initrd "$run/$name/initramfs.cpio" --log "$run/$name.log" --timeout 900 \
+		--append "printk.devkmsg=on ve.panic_on_warn=1 ve.suites=$suites ve.feature=svm ve.kvm=none" \
+		>"$run/$name.out" 2>&1; then
+		pass "$name: Debian's $release boots in QEMU and runs to the end ($((SECONDS - t)) s)"
+	else
+		fail "$name: Debian's $release boots in QEMU and runs to the end"
+		sed 's/^/      /' "$run/$name.out"
+	fi
+	while read -r line; do
+		case $line in
+		"ok "*" # SKIP"*) echo "SKIP: $name: ${line#ok * - }" ;;
+		"ok "*) pass "$name: ${line#ok * - }" ;;
+		"not ok "*) fail "$name: ${line#not ok * - }" ;;
+		"# "*) echo "      $line" ;;
+		esac
+	done < <(sed -n 's/.*VE: \(\(not \)\?ok .*\|# .*\)$/\1/p' "$run/$name.log")
+	for suite in ${suites//,/ }; do
+		if grep -q "VE: suite $suite end rc=0" "$run/$name.log"; then
+			pass "$name: suite $suite finished"
+		else
+			fail "$name: suite $suite finished"
+		fi
+	done
+	if [ "$(grep -c 've_probe: shutdown: cpu [0-9]* svm off' "$run/$name.log")" = 4 ]; then
+		pass "$name: poweroff with a reference held: svm off on all 4 CPUs (hardware)"
+	else
+		fail "$name: poweroff with a reference held: svm off on all 4 CPUs (hardware)"
+	fi
+	# Debian's kernels print mitigation notes that contain "WARNING:".
+	if "$vm/check-log.sh" "$run/$name.log" --allow 'Speculative Return Stack Overflow' \
+		>"$run/$name-checklog.out" 2>&1; then
+		pass "$name: no kernel warning, lockdep report or oops"
+	else
+		fail "$name: no kernel warning, lockdep report or oops"
+		tail -n 30 "$run/$name-checklog.out"
+	fi
+}
+
+mkdir -p "$run"
+for series in ${DEBIAN_SERIES:-6.12 6.1}; do
+	guest "$series"
+done

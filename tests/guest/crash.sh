@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+# A crash with VMX/SVM held by virt_enable and by a user with an emergency
+# callback (ve_testuser, which logs what the hardware says when it runs):
+# the capture kernel (crash-after.sh) must start every CPU it asks for and
+# find those log lines, for every CPU, in the first kernel's log.
+. /tests/lib.sh
+VE_SUITE=crash
+F=$VE_FEATURE
+TU=/sys/kernel/debug/ve_testuser/control
+ncpus=$(ve_online_cpus | wc -l)
+want=$((ncpus < 2 ? ncpus : 2))
+
+ve_probe_load
+ve_load
+modprobe ve_testuser
+ve_check "a user with an emergency callback takes $F" \
+	eval 'echo "register crashtest emergency" >$TU && echo "get crashtest" >$TU'
+ve_check "a debugfs holder takes $F on CPU $((ncpus - 1))" ve_hold "get-cpu $F $((ncpus - 1))"
+ve_check "every CPU on before the crash (hardware)" ve_all_hw 1
+
+capture=/boot/chain.cpio
+[ -e $capture ] || { capture=/tmp/capture.cpio; ve_self_cpio $capture; }
+cmdline=$(ve_next_cmdline "$(ve_rest_after crash-after)" nr_cpus=$want \
+	  "ve.expect_cpus=$want" "ve.first_cpus=$ncpus" reset_devices)
+ve_check "kexec -p loads the capture kernel" \
+	kexec -s -p /boot/bzImage --initrd=$capture --append="$cmdline"
+ve_check "the capture kernel is loaded" ve_same "$(cat /sys/kernel/kexec_crash_loaded)" 1
+# CPU 0, the boot CPU, crashes: the capture kernel starts on it.
+ve_say "crash: triggering a crash on CPU 0"
+echo 0 >/proc/sys/kernel/panic_on_warn
+taskset 1 sh -c 'echo c >/proc/sysrq-trigger'
+ve_not_ok "the crash did not happen"

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0
+# Stress, on the clang kernel (lockdep): 8 processes take and drop system-wide and
+# per-CPU references in loops while CPU 1 goes offline and online and
+# suspend/resume cycles, each a fixed number of times; then everything must
+# be off and balanced, and the module must unload (the host checks the log
+# for lockdep reports and every other splat).
+. /tests/lib.sh
+VE_SUITE=stress
+F=$VE_FEATURE
+WORKERS=8
+ROUNDS=60
+HOTPLUGS=20
+SUSPENDS=5
+ncpus=$(ve_online_cpus | wc -l)
+
+ve_probe_load
+ve_load
+worker() {
+	i=0
+	while [ $i -lt $ROUNDS ]; do
+		cpu=$(( ($1 + i) % ncpus ))
+		exec 3>$VE_CTL
+		echo "get $F" >&3 2>/dev/null
+		echo "get-cpu $F $cpu" >&3 2>/dev/null
+		[ $((i % 3)) = 0 ] && echo "put-cpu $F $cpu" >&3 2>/dev/null
+		[ $((i % 2)) = 0 ] && echo "put $F" >&3 2>/dev/null
+		exec 3>&-
+		i=$((i + 1))
+	done
+}
+pids=
+w=0
+while [ $w -lt $WORKERS ]; do
+	worker $w &
+	pids="$pids $!"
+	w=$((w + 1))
+done
+(
+	n=0
+	while [ $n -lt $HOTPLUGS ]; do
+		echo 0 >/sys/devices/system/cpu/cpu1/online
+		echo 1 >/sys/devices/system/cpu/cpu1/online
+		n=$((n + 1))
+	done
+) &
+hotplug=$!
+s=0
+suspended=0
+while [ $s -lt $SUSPENDS ]; do
+	ve_suspend 2>/dev/null && suspended=$((suspended + 1))
+	s=$((s + 1))
+done
+wait $pids $hotplug
+ve_say "# stress: $WORKERS workers x $ROUNDS rounds, $HOTPLUGS hotplug cycles, $suspended of $SUSPENDS suspends went through"
+
+ve_check "CPU 1 is online at the end" ve_same "$(cat /sys/devices/system/cpu/cpu1/online)" 1
+ve_check "no user is left" ve_same "$(ve_field users)" 0
+ve_check "every CPU is off (state)" ve_all_state_hw 0
+ve_check "every CPU is off (hardware)" ve_all_hw 0
+for cpu in $(ve_online_cpus); do
+	ve_check "CPU $cpu: enables equal disables" \
+		ve_same "$(ve_cpu_field "$cpu" enables)" "$(ve_cpu_field "$cpu" disables)"
+done
+ve_check "some suspends went through" [ "$suspended" -gt 0 ]
+ve_check "the module unloads" ve_unload

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Test-only module: in-kernel virt_enable users with every callback, driven
+ * from debugfs, for the in-guest suites that need what a debugfs holder
+ * cannot do (veto a suspend, hear of an emergency).
+ *
+ *   /sys/kernel/debug/ve_testuser/control, one command per write:
+ *     register NAME [veto] [emergency]   a user; "veto" vetoes suspends,
+ *                                        "emergency" logs its emergencies
+ *     get NAME | put NAME                a system-wide reference
+ *     unregister NAME
+ *   reading it lists the users with what their callbacks counted.
+ *
+ * The emergency callback logs, from NMI context, what the hardware says at
+ * that moment: "ve_testuser: emergency: user NAME cpu N vmx|svm on|off".
+ * After a crash the capture kernel finds those lines in the first
+ * kernel's log, read back from /proc/vmcore.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <asm/msr.h>
+#include <asm/special_insns.h>
+
+#include "../../virt_enable.h"
+
+#define VE_TU_MAX	4
+
+struct ve_tu {
+	struct virt_enable_user *user;
+	char name[VIRT_ENABLE_NAME_LEN];
+	bool veto;
+	bool log_emergency;
+	unsigned int refs;
+	atomic_t enabled, disabling, suspends, resumes, emergencies;
+};
+
+static struct ve_tu ve_tus[VE_TU_MAX];
+static DEFINE_MUTEX(ve_tu_lock);
+static struct dentry *ve_tu_dir;
+
+static bool ve_tu_hw_on(void)
+{
+	u64 efer;
+
+	if (virt_enable_feature() == VIRT_ENABLE_VMX)
+		return __read_cr4() & X86_CR4_VMXE;
+	return !rdmsrl_safe(MSR_EFER, &efer) && (efer & EFER_SVME);
+}
+
+static int ve_tu_enabled(unsigned int cpu, void *data)
+{
+	struct ve_tu *tu = data;
+
+	atomic_inc(&tu->enabled);
+	return 0;
+}
+
+static void ve_tu_disabling(unsigned int cpu, void *data)
+{
+	struct ve_tu *tu = data;
+
+	atomic_inc(&tu->disabling);
+}
+
+static int ve_tu_suspend(void *data)
+{
+	struct ve_tu *tu = data;
+
+	atomic_inc(&tu->suspends);
+	if (tu->veto) {
+		pr_info("user %s vetoes the suspend\n", tu->name);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static void ve_tu_resume(void *data)
+{
+	struct ve_tu *tu = data;
+
+	atomic_inc(&tu->resumes);
+}
+
+static void ve_tu_emergency(void *data)
+{
+	struct ve_tu *tu = data;
+
+	atomic_inc(&tu->emergencies);
+	if (tu->log_emergency)
+		pr_emerg("emergency: user %s cpu %d %s %s\n", tu->name,
+			 raw_smp_processor_id(),
+			 virt_enable_feature() == VIRT_ENABLE_VMX ? "vmx" : "svm",
+			 ve_tu_hw_on() ? "on" : "off");
+}
+
+static const struct virt_enable_user_ops ve_tu_ops = {
+	.cpu_enabled = ve_tu_enabled,
+	.cpu_disabling = ve_tu_disabling,
+	.suspend = ve_tu_suspend,
+	.resume = ve_tu_resume,
+	.emergency = ve_tu_emergency,
+};
+
+static struct ve_tu *ve_tu_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < VE_TU_MAX; i++)
+		if (ve_tus[i].user && !strcmp(ve_tus[i].name, name))
+			return &ve_tus[i];
+	return NULL;
+}
+
+static int ve_tu_register(char *args)
+{
+	char *name = strsep(&args, " "), *flag;
+	struct virt_enable_user *user;
+	struct ve_tu *tu = NULL;
+	int i;
+
+	if (!name || !*name || ve_tu_find(name))
+		return -EINVAL;
+	for (i = 0; i < VE_TU_MAX && !tu; i++)
+		if (!ve_tus[i].user)
+			tu = &ve_tus[i];
+	if (!tu)
+		return -ENOSPC;
+	memset(tu, 0, sizeof(*tu));
+	strscpy(tu->name, name, sizeof(tu->name));
+	while ((flag = strsep(&args, " "))) {
+		if (!strcmp(flag, "veto"))
+			tu->veto = true;
+		else if (!strcmp(flag, "emergency"))
+			tu->log_emergency = true;
+		else
+			return -EINVAL;
+	}
+	user = virt_enable_register(name, &ve_tu_ops, tu);
+	if (IS_ERR(user))
+		return PTR_ERR(user);
+	tu->user = user;
+	return 0;
+}
+
+static void ve_tu_unregister(struct ve_tu *tu)
+{
+	while (tu->refs) {
+		virt_enable_put(tu->user, virt_enable_feature());
+		tu->refs--;
+	}
+	virt_enable_unregister(tu->user);
+	tu->user = NULL;
+}
+
+static ssize_t ve_tu_write(struct file *file, const char __user *ubuf,
+			   size_t len, loff_t *ppos)
+{
+	char buf[80], *args = buf, *verb;
+	struct ve_tu *tu;
+	int r;
+
+	if (!len || len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	strim(buf);
+	verb = strsep(&args, " ");
+
+	mutex_lock(&ve_tu_lock);
+	if (!strcmp(verb, "register")) {
+		r = args ? ve_tu_register(args) : -EINVAL;
+	} else {
+		tu = args ? ve_tu_find(args) : NULL;
+		r = tu ? 0 : -EINVAL;
+		if (!r && !strcmp(verb, "get")) {
+			r = virt_enable_get(tu->user, virt_enable_feature());
+			tu->refs += !r;
+		} else if (!r && !strcmp(verb, "put") && tu->refs) {
+			virt_enable_put(tu->user, virt_enable_feature());
+			tu->refs--;
+		} else if (!r && !strcmp(verb, "unregister")) {
+			ve_tu_unregister(tu);
+		} else if (!r) {
+			r = -EINVAL;
+		}
+	}
+	mutex_unlock(&ve_tu_lock);
+	return r ? r : len;
+}
+
+static int ve_tu_show(struct seq_file *m, void *unused)
+{
+	int i;
+
+	mutex_lock(&ve_tu_lock);
+	for (i = 0; i < VE_TU_MAX; i++) {
+		struct ve_tu *tu = &ve_tus[i];
+
+		if (!tu->user)
+			continue;
+		seq_printf(m, "%s refs %u enabled %d disabling %d suspends %d resumes %d emergencies %d\n",
+			   tu->name, tu->refs, atomic_read(&tu->enabled),
+			   atomic_read(&tu->disabling), atomic_read(&tu->suspends),
+			   atomic_read(&tu->resumes), atomic_read(&tu->emergencies));
+	}
+	mutex_unlock(&ve_tu_lock);
+	return 0;
+}
+
+static int ve_tu_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, ve_tu_show, NULL);
+}
+
+static const struct file_operations ve_tu_fops = {
+	.owner = THIS_MODULE,
+	.open = ve_tu_open,
+	.read = seq_read,
+	.write = ve_tu_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+static int __init ve_tu_init(void)
+{
+	ve_tu_dir = debugfs_create_dir("ve_testuser", NULL);
+	debugfs_create_file("control", 0600, ve_tu_dir, NULL, &ve_tu_fops);
+	return 0;
+}
+
+static void __exit ve_tu_exit(void)
+{
+	int i;
+
+	debugfs_remove_recursive(ve_tu_dir);
+	for (i = 0; i < VE_TU_MAX; i++)
+		if (ve_tus[i].user)
+			ve_tu_unregister(&ve_tus[i]);
+}
+
+module_init(ve_tu_init);
+module_exit(ve_tu_exit);
+MODULE_DESCRIPTION("virt_enable test users with every callback");
+MODULE_LICENSE("GPL");
