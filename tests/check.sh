@@ -48,13 +48,13 @@ started=$SECONDS
 # "kexec" and "crash" end their kernel: the next one (kexec'd, or the
 # capture kernel) reports and runs the suites after them.
 guests=(
-	"6.12-svm 6.12 qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmselftests,kexec ve.kvm=system"
-	"6.12-vmx 6.12 bochs vmx 2 kunit,scenario,selftests,sysfs,trace,suspend,kvm,kvmselftests,kexec ve.kvm=system"
-	"6.1-svm 6.1 qemu svm 4 kunit,scenario,selftests,sysfs,trace,kvm,kvmselftests,kexec ve.kvm=percpu"
+	"6.12-svm 6.12 qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmselftests,kexec,crash ve.kvm=system"
+	"6.12-vmx 6.12 bochs vmx 2 kunit,scenario,selftests,sysfs,trace,suspend,kvm,kvmselftests,kexec,crash ve.kvm=system"
+	"6.1-svm 6.1 qemu svm 4 kunit,scenario,selftests,sysfs,trace,kvm,kvmselftests,kexec,crash ve.kvm=percpu"
 	"6.1-vmx 6.1 bochs vmx 2 kunit,scenario,selftests,kvm,kvmselftests,kexec ve.kvm=percpu"
 	"6.12-builtin-svm 6.12-builtin qemu svm 4 kunit,builtin,selftests,sysfs,kvm,shutdown ve.kvm=system"
 	"6.12-clang-svm 6.12-clang qemu svm 4 kunit,scenario,selftests,stress,shutdown"
-	"6.12-clang-vmx 6.12-clang bochs vmx 2 tdx,scenario,shutdown"
+	"6.12-clang-vmx 6.12-clang bochs vmx 2 tdx,shutdown"
 )
 all_checks="headers debian style sparse"
 

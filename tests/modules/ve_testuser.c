@@ -11,8 +11,9 @@
  *     unregister NAME
  *   reading it lists the users with what their callbacks counted.
  *
- * The emergency callback logs, from NMI context, what the hardware says at
- * that moment: "ve_testuser: emergency: user NAME cpu N vmx|svm on|off".
+ * The emergency callback records, in NMI context, what the hardware says on
+ * its CPU at that moment, and logs what every CPU recorded so far:
+ * "ve_testuser: emergency: user NAME cpu N vmx|svm on|off".
  * After a crash the capture kernel finds those lines in the first
  * kernel's log, read back from /proc/vmcore.
  */
@@ -37,6 +38,7 @@ struct ve_tu {
 	char name[VIRT_ENABLE_NAME_LEN];
 	bool veto;
 	bool log_emergency;
+	u8 seen[NR_CPUS];	/* per CPU: 0 no emergency yet, 1 it saw off, 2 on */
 	unsigned int refs;
 	atomic_t enabled, disabling, suspends, resumes, emergencies;
 };
@@ -90,14 +92,26 @@ static void ve_tu_resume(void *data)
 
 static void ve_tu_emergency(void *data)
 {
+	const char *feature = virt_enable_feature() == VIRT_ENABLE_VMX ? "vmx" : "svm";
 	struct ve_tu *tu = data;
+	int cpu;
 
 	atomic_inc(&tu->emergencies);
-	if (tu->log_emergency)
-		pr_emerg("emergency: user %s cpu %d %s %s\n", tu->name,
-			 raw_smp_processor_id(),
-			 virt_enable_feature() == VIRT_ENABLE_VMX ? "vmx" : "svm",
-			 ve_tu_hw_on() ? "on" : "off");
+	if (!tu->log_emergency)
+		return;
+	WRITE_ONCE(tu->seen[raw_smp_processor_id()], ve_tu_hw_on() ? 2 : 1);
+	/*
+	 * Since 6.7 printk drops what other CPUs say once one has panicked;
+	 * the panicking CPU's callback runs last, after the NMI shootdown of
+	 * the others, so each CPU reports what every CPU saw so far.
+	 */
+	for_each_possible_cpu(cpu) {
+		u8 seen = READ_ONCE(tu->seen[cpu]);
+
+		if (seen)
+			pr_emerg("emergency: user %s cpu %d %s %s\n", tu->name,
+				 cpu, feature, seen == 2 ? "on" : "off");
+	}
 }
 
 static const struct virt_enable_user_ops ve_tu_ops = {
