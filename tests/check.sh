@@ -180,6 +180,20 @@ after() {
 	esac
 }
 
+# count_lines: count the PASS/FAIL/SKIP lines read; show the rest indented.
+count_lines() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"PASS: "*) pass "${line#PASS: }" ;;
+		"FAIL: "*) fail "${line#FAIL: }" ;;
+		"SKIP: "*) skip "${line#SKIP: }" ;;
+		"      "*) echo "$line" ;;
+		*) echo "      $line" ;;
+		esac
+	done
+}
+
 # guest_results NAME: count what a guest reported, and what its log shows.
 guest_results() {
 	local name=$1 log=$run/$1.log suite
@@ -188,14 +202,7 @@ guest_results() {
 	read -r kname feature cpus suites <"$run/$name.guest"
 	check "$name: guest ran to the end" job_ok "$name"
 	sed 's/^/      /' "$run/$name.out"
-	while read -r line; do
-		case $line in
-		"ok "*" # SKIP"*) skip "$name: ${line#ok * - }" ;;
-		"ok "*) pass "$name: ${line#ok * - }" ;;
-		"not ok "*) fail "$name: ${line#not ok * - }" ;;
-		"# "*) echo "      $line" ;;
-		esac
-	done < <(sed -n 's/.*VE: \(\(not \)\?ok .*\|# .*\)$/\1/p' "$log")
+	count_lines < <(ve_guest_tap "$log" "$name")
 	for suite in $suites; do
 		check "$name: suite $suite finished" \
 			grep -q "VE: suite $(after "$suite") end rc=0" "$log"
@@ -217,13 +224,7 @@ guest_results() {
 # sub_results NAME: count the PASS/FAIL lines a host-side job printed.
 sub_results() {
 	check "$1: ran" job_ok "$1"
-	while read -r line; do
-		case $line in
-		"PASS: "*) pass "${line#PASS: }" ;;
-		"FAIL: "*) fail "${line#FAIL: }" ;;
-		*) echo "      $line" ;;
-		esac
-	done <"$run/$1.out"
+	count_lines <"$run/$1.out"
 }
 
 for name in "${jobs_started[@]}"; do

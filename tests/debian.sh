@@ -86,14 +86,7 @@ guest() {
 		fail "$name: Debian's $release boots in QEMU and runs to the end"
 		sed 's/^/      /' "$run/$name.out"
 	fi
-	while read -r line; do
-		case $line in
-		"ok "*" # SKIP"*) echo "SKIP: $name: ${line#ok * - }" ;;
-		"ok "*) pass "$name: ${line#ok * - }" ;;
-		"not ok "*) fail "$name: ${line#not ok * - }" ;;
-		"# "*) echo "      $line" ;;
-		esac
-	done < <(sed -n 's/.*VE: \(\(not \)\?ok .*\|# .*\)$/\1/p' "$run/$name.log")
+	ve_guest_tap "$run/$name.log" "$name"
 	for suite in ${suites//,/ }; do
 		if grep -q "VE: suite $suite end rc=0" "$run/$name.log"; then
 			pass "$name: suite $suite finished"

@@ -7,13 +7,6 @@
 VE_SUITE=dkms-kvm
 F=$VE_FEATURE
 KVM=$(ve_kvm_module)
-GUEST=/tests/kvm_guest_test
-
-ve_guest() {
-	"$GUEST" "$@" >/tmp/guest.out 2>&1 && return 0
-	sed 's/^/# /' /tmp/guest.out | while read -r line; do ve_say "$line"; done
-	return 1
-}
 
 ve_probe_load
 ve_load

@@ -9,13 +9,6 @@ KVM=$(ve_kvm_module)
 MODEL=$(ve_kvm_model)
 GUEST=/tests/kvm_guest_test
 
-# ve_guest [ARGS...]: run a real guest (out 42, hlt), quietly; its result.
-ve_guest() {
-	"$GUEST" "$@" >/tmp/guest.out 2>&1 && return 0
-	sed 's/^/# /' /tmp/guest.out | while read -r line; do ve_say "$line"; done
-	return 1
-}
-
 kvm_user() { ve_user_line "$KVM\""; }
 kvm_holds_system() { kvm_user | grep -q " system 1 permanent 0 percpu$"; }
 kvm_holds_nothing() { kvm_user | grep -q " system 0 permanent 0 percpu$"; }

@@ -204,3 +204,11 @@ ve_hold() {
 	for i in $(seq 50); do [ -e /tmp/held ] && break; sleep 0.1; done
 	[ -e /tmp/held ]
 }
+
+# ve_guest [ARGS...]: run a real KVM guest (tests/kvm/kvm_guest_test.c: out
+# of a value, hlt), quietly; its result, with its output on failure.
+ve_guest() {
+	/tests/kvm_guest_test "$@" >/tmp/guest.out 2>&1 && return 0
+	sed 's/^/# /' /tmp/guest.out | while read -r line; do ve_say "$line"; done
+	return 1
+}

@@ -14,3 +14,19 @@ ve_update() { cmp -s "$1" "$2" || cp "$1" "$2"; }
 
 # ve_pkg_version PACKAGE: the installed Debian version of PACKAGE.
 ve_pkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null; }
+
+# ve_guest_tap LOG NAME: the results a guest's suites wrote to its serial
+# LOG ("VE: ok N - ...", "VE: not ok N - ...", "VE: # ..."), as the
+# "PASS: NAME: ...", "FAIL: ...", "SKIP: ..." lines the host counts, with
+# the comments indented.
+ve_guest_tap() {
+	local line
+	while read -r line; do
+		case $line in
+		"ok "*" # SKIP"*) echo "SKIP: $2: ${line#ok * - }" ;;
+		"ok "*) echo "PASS: $2: ${line#ok * - }" ;;
+		"not ok "*) echo "FAIL: $2: ${line#not ok * - }" ;;
+		"# "*) echo "      $line" ;;
+		esac
+	done < <(sed -n 's/.*VE: \(\(not \)\?ok .*\|# .*\)$/\1/p' "$1")
+}
