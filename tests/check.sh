@@ -56,7 +56,7 @@ guests=(
 	"6.12-clang-svm 6.12-clang qemu svm 4 kunit,scenario,selftests,stress,shutdown"
 	"6.12-clang-vmx 6.12-clang bochs vmx 2 tdx,shutdown"
 )
-all_checks="headers debian style sparse"
+all_checks="headers debian style sparse docs"
 
 selected() { [ -z "$2" ] || [[ ,$2, == *,$1,* ]]; }
 checks_wanted=${CHECKS:-}
@@ -162,6 +162,7 @@ elif selected debian "$checks_wanted"; then
 	job debian "$VE_ROOT/tests/debian.sh"
 fi
 ! selected style "$checks_wanted" || job style "$VE_ROOT/tests/style.sh"
+! selected docs "$checks_wanted" || job docs "$VE_ROOT/tests/docs.sh"
 ! selected sparse "$checks_wanted" || job sparse "$VE_ROOT/tests/sparse.sh" "${kernel[6.12]:-}"
 wait
 

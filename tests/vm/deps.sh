@@ -15,8 +15,8 @@ packages=(
 	qemu-system-x86 bochs bochs-term bochsbios vgabios isolinux
 	syslinux-common xorriso busybox-static bsdutils procps kexec-tools
 	makedumpfile
-	# checks and packaging
-	sparse dkms perl
+	# checks, documentation and packaging
+	sparse dkms perl python3-sphinx python3-alabaster
 )
 
 missing=()
