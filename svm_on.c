@@ -30,18 +30,15 @@ VISIBLE_IF_KUNIT int ve_svm_check(const struct ve_svm_facts *f, const char **why
 	if (!f->cpuid_svm)
 		return -ENODEV;
 	/* Inside an SEV-ES/SNP guest STGI raises #VC and the guest dies. */
-	if (f->sev_guest) {
+	if (f->sev_guest)
 		return ve_refuse(why,
 				 "running as an SEV guest: SVM cannot be used here");
-	}
-	if (f->svm_disabled) {
+	if (f->svm_disabled)
 		return ve_refuse(why,
 				 "SVM is disabled by the firmware (VM_CR.SVMDIS is set): enable \"SVM Mode\" (AMD-V) in the firmware setup");
-	}
-	if (!f->kernel_svm) {
+	if (!f->kernel_svm)
 		return ve_refuse(why,
 				 "the CPU has SVM but the kernel disabled it (clearcpuid=?)");
-	}
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ve_svm_check);

@@ -46,33 +46,27 @@ VISIBLE_IF_KUNIT int ve_vmx_check(const struct ve_vmx_facts *f, const char **why
 
 	if (!f->cpuid_vmx)
 		return -ENODEV;
-	if (!f->feat_ctl_readable) {
+	if (!f->feat_ctl_readable)
 		return ve_refuse(why,
 				 "IA32_FEAT_CTL cannot be read, so VMXON would fault");
-	}
-	if (!(f->feat_ctl & FEAT_CTL_LOCKED)) {
+	if (!(f->feat_ctl & FEAT_CTL_LOCKED))
 		return ve_refuse(why,
 				 "IA32_FEAT_CTL is not locked, so VMXON would fault: the kernel did not configure it at boot");
-	}
 	/* Launched by tboot, the kernel runs in SMX operation: TXT's bit counts. */
 	allowed = f->feat_ctl & (f->in_smx ? FEAT_CTL_VMX_ENABLED_INSIDE_SMX :
 					     FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX);
-	if (!allowed && f->in_smx) {
+	if (!allowed && f->in_smx)
 		return ve_refuse(why,
 				 "VMX inside SMX is disabled by the firmware (the kernel was launched by tboot/Intel TXT): enable VT-x together with TXT in the firmware setup");
-	}
-	if (!allowed && !f->kernel_enables_vmx) {
+	if (!allowed && !f->kernel_enables_vmx)
 		return ve_refuse(why,
 				 "VMX is not enabled in IA32_FEAT_CTL: this kernel was built without CONFIG_KVM_INTEL, so it does not enable VMX when the firmware leaves IA32_FEAT_CTL unlocked; enable VT-x in the firmware setup, or use a kernel with CONFIG_KVM_INTEL");
-	}
-	if (!allowed) {
+	if (!allowed)
 		return ve_refuse(why,
 				 "VMX is disabled by the firmware (VMXON outside SMX not allowed in IA32_FEAT_CTL): enable \"Intel Virtualization Technology\" (VT-x) in the firmware setup");
-	}
-	if (!f->kernel_vmx) {
+	if (!f->kernel_vmx)
 		return ve_refuse(why,
 				 "the CPU has VMX but the kernel disabled it (clearcpuid=?)");
-	}
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ve_vmx_check);
