@@ -44,17 +44,23 @@ started=$SECONDS
 
 # --- what runs ------------------------------------------------------------------
 
-# Guests: name, kernel, emulator, feature, CPUs, suites, extra command line.
-# "kexec" and "crash" end their kernel: the next one (kexec'd, or the
-# capture kernel) reports and runs the suites after them.
+# Guests: name, kernel, initramfs, emulator, feature, CPUs, suites, extra
+# command line.  The initramfs is "full" (every suite) or "chain": the small
+# one the kexec'd and capture kernels get, which holds the kexec and crash
+# suites and is much quicker to boot in Bochs.  "kexec", "crash" and their
+# negative controls end their kernel: the next one (kexec'd, or the capture
+# kernel) reports and runs the suites after them.  The negative controls
+# need a CPU 1 that nothing else has stopped, so each has a guest of its own.
 guests=(
-	"6.12-svm 6.12 qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmselftests,kexec,crash ve.kvm=system"
-	"6.12-vmx 6.12 bochs vmx 2 kunit,scenario,selftests,sysfs,trace,suspend,kvm,kvmselftests,kexec,crash ve.kvm=system"
-	"6.1-svm 6.1 qemu svm 4 kunit,scenario,selftests,sysfs,trace,kvm,kvmselftests,kexec,crash ve.kvm=percpu"
-	"6.1-vmx 6.1 bochs vmx 2 kunit,scenario,selftests,kvm,kvmselftests,kexec ve.kvm=percpu"
-	"6.12-builtin-svm 6.12-builtin qemu svm 4 kunit,builtin,selftests,sysfs,kvm,shutdown ve.kvm=system"
-	"6.12-clang-svm 6.12-clang qemu svm 4 kunit,scenario,selftests,stress,shutdown"
-	"6.12-clang-vmx 6.12-clang bochs vmx 2 tdx,shutdown"
+	"6.12-svm 6.12 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmselftests,kexec,crash ve.kvm=system"
+	"6.12-vmx 6.12 full bochs vmx 2 kunit,scenario,selftests,sysfs,trace,suspend,kvm,kvmselftests,kexec,crash ve.kvm=system"
+	"6.12-vmx-kexec-neg 6.12 chain bochs vmx 2 kexec-neg"
+	"6.12-vmx-crash-neg 6.12 chain bochs vmx 2 crash-neg"
+	"6.1-svm 6.1 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,kvm,kvmselftests,kexec,crash ve.kvm=percpu"
+	"6.1-vmx 6.1 full bochs vmx 2 kunit,scenario,selftests,kvm,kvmselftests,kexec ve.kvm=percpu"
+	"6.12-builtin-svm 6.12-builtin full qemu svm 4 kunit,builtin,selftests,sysfs,kvm,shutdown ve.kvm=system"
+	"6.12-clang-svm 6.12-clang full qemu svm 4 kunit,scenario,selftests,stress,shutdown"
+	"6.12-clang-vmx 6.12-clang full bochs vmx 2 tdx,shutdown"
 )
 all_checks="headers debian style sparse docs"
 
@@ -67,7 +73,7 @@ fi
 declare -A kernel_wanted
 run_guests=()
 for g in "${guests[@]}"; do
-	read -r name kname _ _ _ suites _ <<<"$g"
+	read -r name kname _ _ _ _ suites _ <<<"$g"
 	selected "$name" "${GUESTS:-}" || continue
 	kernel_wanted[$kname]=1
 	run_guests+=("$g")
@@ -128,19 +134,20 @@ job() {
 	jobs_started+=("$name")
 }
 
-# guest NAME KERNEL EMULATOR FEATURE CPUS SUITES [CMDLINE]
+# guest NAME KERNEL INITRAMFS EMULATOR FEATURE CPUS SUITES [CMDLINE]
 guest() {
-	local name=$1 kname=$2 emulator=$3 feature=$4 cpus=$5 suites=$6 extra=${7:-}
-	local s kept=
+	local name=$1 kname=$2 initramfs=$3 emulator=$4 feature=$5 cpus=$6 suites=$7 extra=${8:-}
+	local s kept initrd=$run/$kname/initramfs.cpio
 
 	for s in ${suites//,/ }; do
 		selected "$s" "${SUITES:-}" && kept+=${kept:+,}$s
 	done
 	[ -n "$kept" ] || return 0
 	[ -n "${staged[$kname]:-}" ] || return 0
+	[ "$initramfs" = full ] || initrd=$run/$kname/stage/boot/chain.cpio
 	echo "$kname $feature $cpus ${kept//,/ }" >"$run/$name.guest"
 	job "$name" "$vm/boot.sh" "$emulator" --kernel "${kernel[$kname]}/arch/x86/boot/bzImage" \
-		--initrd "$run/$kname/initramfs.cpio" --log "$run/$name.log" --cpus "$cpus" \
+		--initrd "$initrd" --log "$run/$name.log" --cpus "$cpus" \
 		--timeout 2400 \
 		--append "printk.devkmsg=on ve.panic_on_warn=1 ve.suites=$kept ve.feature=$feature $extra"
 }
@@ -148,9 +155,9 @@ guest() {
 # Bochs first: they take longest.
 for emulator in bochs qemu; do
 	for g in "${run_guests[@]}"; do
-		read -r name kname emu feature cpus suites extra <<<"$g"
+		read -r name kname initramfs emu feature cpus suites extra <<<"$g"
 		[ "$emu" = "$emulator" ] || continue
-		guest "$name" "$kname" "$emu" "$feature" "$cpus" "$suites" "$extra"
+		guest "$name" "$kname" "$initramfs" "$emu" "$feature" "$cpus" "$suites" "$extra"
 	done
 done
 # Debian's kernels boot the DKMS builds that the header checks make.
@@ -175,8 +182,7 @@ kunit_warn='virt_enable_put\+0x[0-9a-f]+/0x[0-9a-f]+( \[virt_enable\])?'
 # A suite that ends its kernel reports from the next one.
 after() {
 	case $1 in
-	kexec) echo kexec-after ;;
-	crash) echo crash-after ;;
+	kexec | crash | kexec-neg | crash-neg) echo "$1-after" ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -217,7 +223,7 @@ guest_results() {
 			[ "$(grep -cE "WARNING: .* $kunit_warn" "$log")" = 1 ]
 		allow+=(--allow "$kunit_warn")
 	fi
-	[[ " $suites " != *" crash "* ]] || allow+=(--crash)
+	[[ " $suites " != *" crash "* && " $suites " != *" crash-neg "* ]] || allow+=(--crash)
 	check "$name: no other kernel warning, lockdep report or oops" \
 		"$vm/check-log.sh" "$log" "${allow[@]}"
 }
