@@ -55,7 +55,7 @@ guests=(
 	"6.12-svm 6.12 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmselftests,kexec,crash ve.kvm=system"
 	"6.12-vmx 6.12 full bochs vmx 2 kunit,scenario,selftests,sysfs,trace,suspend,kvm,kvmselftests,kexec,crash ve.kvm=system"
 	"6.12-vmx-kexec-neg 6.12 chain bochs vmx 2 kexec-neg"
-	"6.12-vmx-crash-neg 6.12 chain bochs vmx 2 crash-neg"
+	"6.12-vmx-crash-neg 6.12 chain bochs vmx 2 crash-neg crashkernel=96M"
 	"6.1-svm 6.1 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,kvm,kvmselftests,kexec,crash ve.kvm=percpu"
 	"6.1-vmx 6.1 full bochs vmx 2 kunit,scenario,selftests,kvm,kvmselftests,kexec ve.kvm=percpu"
 	"6.12-builtin-svm 6.12-builtin full qemu svm 4 kunit,builtin,selftests,sysfs,kvm,shutdown ve.kvm=system"
