@@ -15,7 +15,10 @@
 #
 # Builds are cached under $VE_CACHE, keyed on the source package version,
 # the fragments' contents and the compiler: a changed config gets a new
-# tree, an unchanged one costs nothing.
+# tree, an unchanged one costs nothing.  The compiler runs under ccache
+# ($VE_CACHE/ccache): kernels of one source that differ in a few options
+# (the test kernels with virt_enable as a module and built in) then
+# compile most files once.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -41,6 +44,15 @@ version=$(ve_pkg_version "linux-source-$series")
 key=$({ cat "${fragments[@]}"; echo "${make_args[*]}"; } | sha256sum | cut -c1-12)
 out=$VE_CACHE/kernel/linux-$series-$version$flavour-$key
 [ -z "$source" ] || src=$source
+
+# ccache comes in through its compiler links on PATH, so the compiler
+# command lines the kernel records stay "gcc ..." and a kernel built
+# without it is not rebuilt.  The working directory (the build directory)
+# stays out of its hash, or no two kernels would share an object.
+if [ -d /usr/lib/ccache ]; then
+	export PATH=/usr/lib/ccache:$PATH CCACHE_DIR=$VE_CACHE/ccache
+	export CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=4G
+fi
 
 kmake() { make -s -C "$src" O="$out" "${make_args[@]}" "$@"; }
 
