@@ -107,14 +107,24 @@ for name in 6.12 6.12-builtin 6.1 6.12-clang; do
 done
 
 # Modules at W=1, warning-free, with the kernel's own compiler; -B, since a
-# warning only shows when its file is compiled.
+# warning only shows when its file is compiled.  Two kernels at a time: a
+# module build is one compiler after another.
 declare -A staged
+stage() {
+	local args=(-B W=1)
+
+	[[ $1 != *-clang ]] || args+=(LLVM=1)
+	"$vm/stage.sh" "${kernel[$1]}" "$run/$1" "${args[@]}" >"$run/stage-$1.log" 2>&1
+	echo $? >"$run/stage-$1.rc"
+}
 for name in "${!kernel[@]}"; do
-	args=(-B W=1)
-	[[ $name != *-clang ]] || args+=(LLVM=1)
+	while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
+	stage "$name" &
+done
+wait
+for name in "${!kernel[@]}"; do
 	log=$run/stage-$name.log
-	if "$vm/stage.sh" "${kernel[$name]}" "$run/$name" "${args[@]}" >"$log" 2>&1 &&
-	   ! grep -q 'warning:' "$log"; then
+	if [ "$(cat "$run/stage-$name.rc")" = 0 ] && ! grep -q 'warning:' "$log"; then
 		pass "$name: modules build at W=1 without warnings, guest initramfs packs"
 		staged[$name]=1
 	else
@@ -152,14 +162,28 @@ guest() {
 		--append "printk.devkmsg=on ve.panic_on_warn=1 ve.suites=$kept ve.feature=$feature $extra"
 }
 
-# Bochs first: they take longest.
-for emulator in bochs qemu; do
+# start_guests long|bochs|qemu: start those guests not started yet.
+declare -A guest_started
+start_guests() {
+	local g name kname initramfs emu feature cpus suites extra
+
 	for g in "${run_guests[@]}"; do
 		read -r name kname initramfs emu feature cpus suites extra <<<"$g"
-		[ "$emu" = "$emulator" ] || continue
+		case $1 in
+		long) [[ " $long_guests " == *" $name "* ]] || continue ;;
+		*) [ "$emu" = "$1" ] || continue ;;
+		esac
+		[ -z "${guest_started[$name]:-}" ] || continue
+		guest_started[$name]=1
 		guest "$name" "$kname" "$initramfs" "$emu" "$feature" "$cpus" "$suites" "$extra"
 	done
-done
+}
+
+# Longest first, so that the two slots end close together: the full Bochs
+# guests of 6.12 and 6.1 (about 25 and 18 minutes), the Debian job (about
+# 11), then the other Bochs guests, then QEMU's.
+long_guests="6.12-vmx 6.1-vmx"
+start_guests long
 # Debian's kernels boot the DKMS builds that the header checks make.
 if selected headers "$checks_wanted" && selected debian "$checks_wanted"; then
 	job distro sh -c "'$VE_ROOT/tests/headers.sh'; '$VE_ROOT/tests/debian.sh'"
@@ -168,6 +192,8 @@ elif selected headers "$checks_wanted"; then
 elif selected debian "$checks_wanted"; then
 	job debian "$VE_ROOT/tests/debian.sh"
 fi
+start_guests bochs
+start_guests qemu
 ! selected style "$checks_wanted" || job style "$VE_ROOT/tests/style.sh"
 ! selected docs "$checks_wanted" || job docs "$VE_ROOT/tests/docs.sh"
 ! selected sparse "$checks_wanted" || job sparse "$VE_ROOT/tests/sparse.sh" "${kernel[6.12]:-}"
