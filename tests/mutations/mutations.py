@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Deliberate bugs, one per fix the tests guard: each undoes a hardening fix
+or breaks TDX's bringup order, and names the test that must then fail.
+tests/mutate.sh applies them one at a time and checks that it does.
+
+    mutations.py list              NAME<TAB>SUITE<TAB>EXPECTED-FAILURE
+    mutations.py apply NAME TREE   apply NAME to the sources in TREE
+"""
+import sys
+
+# tdx_hooks.c's two bringup steps, which one bug swaps.
+TDX_GET_REF = """\tr = ve_get(user, VIRT_ENABLE_VMX, VE_REF_PERMANENT);
+\tif (r) {
+\t\tpr_err("turning VMX on and initializing every CPU failed: %pe\\n",
+\t\t       ERR_PTR(r));
+\t\tgoto err_user;
+\t}
+"""
+TDX_GLOBAL_INIT = """\tcpus_read_lock();
+\tr = ops->enable();
+\tcpus_read_unlock();
+\tif (r) {
+\t\tpr_err("initializing the TDX module failed: %pe\\n", ERR_PTR(r));
+\t\tgoto err_user;
+\t}
+"""
+
+# name: (file, old, new, the failure that must appear, [more (old, new)])
+M = {
+ "hw_off_forgets": ("virt_enable.c",
+    "ERR_PTR(r));\n\t\treturn;\n\t}\n\tWRITE_ONCE(vc->on, false);",
+    "ERR_PTR(r));\n\t}\n\tWRITE_ONCE(vc->on, false);",
+    "kunit: ve_test_disable_failure_keeps_ownership"),
+ "emergency_everywhere": ("lifecycle.c",
+    "\tif (READ_ONCE(vc->on)) {\n\t\trcu_read_lock();",
+    "\tif (true) {\n\t\trcu_read_lock();",
+    "kunit: ve_test_emergency_only_where_on"),
+ "sev_allowed": ("svm_on.c",
+    "\tif (f->sev_guest)\n", "\tif (false && f->sev_guest)\n",
+    "kunit: ve_test_svm_check: SEV guest"),
+ "tboot_blamed": ("vmx_on.c",
+    "(f->in_smx ? FEAT_CTL_VMX_ENABLED_INSIDE_SMX :",
+    "(false ? FEAT_CTL_VMX_ENABLED_INSIDE_SMX :",
+    "kunit: ve_test_vmx_check: tboot: inside SMX allowed"),
+ "no_kvm_intel_message": ("vmx_on.c",
+    "if (!allowed && !f->kernel_enables_vmx)",
+    "if (false && !f->kernel_enables_vmx)",
+    "kunit: ve_test_vmx_check: no CONFIG_KVM_INTEL, locked without VMX"),
+ "drop_offline_uncounted": ("virt_enable.c",
+    "\tper_cpu_ptr(&ve_cpus, cpu)->nr_pinned = 0;\n\tve_refs_release(dropped);\n",
+    "\tper_cpu_ptr(&ve_cpus, cpu)->nr_pinned = 0;\n",
+    "kunit: ve_test_unregister_balance"),
+ "refs_unbounded": ("virt_enable.c",
+    "\tif (atomic_inc_return(&ve_nr_refs) <= ve_max_refs) {",
+    "\tif (atomic_inc_return(&ve_nr_refs) || ve_max_refs) {",
+    "kunit: ve_test_reference_bound"),
+ "veto_untold": ("lifecycle.c",
+    "\t\t\t       user->name, ERR_PTR(r));\n\t\t\tve_users_resume();\n",
+    "\t\t\t       user->name, ERR_PTR(r));\n",
+    "kunit: ve_test_suspend"),
+ "resume_failure_kept": ("lifecycle.c",
+    "\t\tvc->suspended = true;\n\t\tve_cpu_reconcile(vc, VE_WHY_ROLLBACK);\n\t\tvc->suspended = false;\n",
+    "",
+    "kunit: ve_test_resume_fails"),
+ "debugfs_world_readable": ("debugfs.c",
+    'debugfs_create_file("state", 0400,', 'debugfs_create_file("state", 0444,',
+    "selftests: ve.unprivileged_denied"),
+ "tdx_cpu_init_before_vmxon": ("tdx_hooks.c",
+    "\tuser = ve_register(\"tdx\", &ve_tdx_user_ops, NULL, 0);",
+    "\ton_each_cpu(ve_tdx_early, NULL, 1);\n\tuser = ve_register(\"tdx\", &ve_tdx_user_ops, NULL, 0);",
+    "kunit: ve_test_tdx_bringup",
+    [("static const struct virt_enable_user_ops ve_tdx_user_ops",
+      "static void ve_tdx_early(void *info)\n{\n\tve_tdx_cpu_enabled(smp_processor_id(), NULL);\n}\n\nstatic const struct virt_enable_user_ops ve_tdx_user_ops")]),
+ "tdx_global_init_first": ("tdx_hooks.c", TDX_GET_REF + TDX_GLOBAL_INIT,
+    TDX_GLOBAL_INIT + TDX_GET_REF, "kunit: ve_test_tdx_bringup"),
+}
+
+SUITE = {"debugfs_world_readable": "selftests"}
+
+
+def main():
+    if sys.argv[1:2] == ["list"]:
+        for name, m in M.items():
+            print(f"{name}\t{SUITE.get(name, 'kunit')}\t{m[3]}")
+        return 0
+    if len(sys.argv) != 4 or sys.argv[1] != "apply" or sys.argv[2] not in M:
+        sys.exit("usage: mutations.py list | apply NAME TREE")
+    name, tree = sys.argv[2], sys.argv[3]
+    path, old, new, _, *more = M[name]
+    text = open(f"{tree}/{path}").read()
+    for old, new in [(old, new)] + (more[0] if more else []):
+        if text.count(old) != 1:
+            sys.exit(f"{name}: the code it changes in {path} is not there once")
+        text = text.replace(old, new)
+    open(f"{tree}/{path}", "w").write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
