@@ -18,7 +18,7 @@ ve_pkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null; }
 # ve_guest_tap LOG NAME: the results a guest's suites wrote to its serial
 # LOG ("VE: ok N - ...", "VE: not ok N - ...", "VE: # ..."), as the
 # "PASS: NAME: ...", "FAIL: ...", "SKIP: ..." lines the host counts, with
-# the comments indented.
+# the comments indented; the serial line's carriage returns dropped.
 ve_guest_tap() {
 	local line
 	while read -r line; do
@@ -28,5 +28,5 @@ ve_guest_tap() {
 		"not ok "*) echo "FAIL: $2: ${line#not ok * - }" ;;
 		"# "*) echo "      $line" ;;
 		esac
-	done < <(sed -n 's/.*VE: \(\(not \)\?ok .*\|# .*\)$/\1/p' "$1")
+	done < <(sed -n 's/\r$//; s/.*VE: \(\(not \)\?ok .*\|# .*\)$/\1/p' "$1")
 }
