@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-kernel.sh [--llvm] [--source DIR NAME] SERIES [FRAGMENT...]
+# build-kernel.sh [--llvm] [--seed DIR] [--source DIR NAME] SERIES [FRAGMENT...]
 #
 # Build a small x86_64 kernel from Debian's linux-source-SERIES, configured
 # as tinyconfig plus tests/vm/config/base.config, tests/vm/config/SERIES.config
@@ -12,27 +12,31 @@
 #                   source, named NAME in the build directory) instead;
 #                   since DIR may have changed, it is always re-made, which
 #                   costs seconds when nothing did
+#   --seed DIR      a new build starts as a copy of the built tree DIR (the
+#                   same source, configured a few options apart): kbuild
+#                   then recompiles only what the changed options reach,
+#                   minutes instead of a whole kernel; "none" or a tree not
+#                   built yet means a build from scratch
 #
 # Builds are cached under $VE_CACHE, keyed on the source package version,
 # the fragments' contents and the compiler: a changed config gets a new
-# tree, an unchanged one costs nothing.  The compiler runs under ccache
-# ($VE_CACHE/ccache): kernels of one source that differ in a few options
-# (the test kernels with virt_enable as a module and built in) then
-# compile most files once.
+# tree, an unchanged one costs nothing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 make_args=(ARCH=x86_64)
 flavour=
 source=
+seed=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--llvm) make_args+=(LLVM=1); flavour=$flavour-llvm; shift ;;
 	--source) source=$2; flavour=$flavour-$3; shift 3 ;;
+	--seed) seed=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
-series=${1:?usage: build-kernel.sh [--llvm] [--source DIR NAME] SERIES [FRAGMENT...]}
+series=${1:?usage: build-kernel.sh [--llvm] [--seed DIR] [--source DIR NAME] SERIES [FRAGMENT...]}
 shift
 fragments=("$VE_ROOT/tests/vm/config/base.config")
 [ ! -f "$VE_ROOT/tests/vm/config/$series.config" ] ||
@@ -44,15 +48,6 @@ version=$(ve_pkg_version "linux-source-$series")
 key=$({ cat "${fragments[@]}"; echo "${make_args[*]}"; } | sha256sum | cut -c1-12)
 out=$VE_CACHE/kernel/linux-$series-$version$flavour-$key
 [ -z "$source" ] || src=$source
-
-# ccache comes in through its compiler links on PATH, so the compiler
-# command lines the kernel records stay "gcc ..." and a kernel built
-# without it is not rebuilt.  The working directory (the build directory)
-# stays out of its hash, or no two kernels would share an object.
-if [ -d /usr/lib/ccache ]; then
-	export PATH=/usr/lib/ccache:$PATH CCACHE_DIR=$VE_CACHE/ccache
-	export CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=4G
-fi
 
 kmake() { make -s -C "$src" O="$out" "${make_args[@]}" "$@"; }
 
@@ -66,8 +61,19 @@ if [ -f "$out/.ve-built" ]; then
 fi
 
 ve_log "configuring linux $series ($version$flavour), config $key"
-rm -rf "$out"
-mkdir -p "$out"
+rm -rf "$out" "$out.tmp"
+if [ -f "$seed/.ve-built" ]; then
+	ve_log "starting from the built tree $seed"
+	cp -a "$seed" "$out.tmp"
+	rm -f "$out.tmp/.ve-built"
+	# tools/ records absolute paths: a changed command line relinks
+	# objtool, and every object depends on objtool.
+	grep -rlF --include='*.cmd' "$seed" "$out.tmp" |
+		xargs -r sed -i "s|$seed|$out|g"
+	mv "$out.tmp" "$out"
+else
+	mkdir -p "$out"
+fi
 kmake tinyconfig >/dev/null
 (cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m -O "$out" .config "${fragments[@]}" >/dev/null)
 kmake olddefconfig >/dev/null

@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(
 	# kernel and module builds
-	build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils ccache
+	build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils
 	dwarves lz4 kmod linux-source-6.12
 	linux-source-6.1 clang lld llvm
 	# guests
