@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# Stress, on the clang kernel (lockdep): 8 processes take and drop system-wide and
+# Stress, on the clang kernel (lockdep; KASAN too under make kasan): 8 processes take and drop system-wide and
 # per-CPU references in loops while CPU 1 goes offline and online and
 # suspend/resume cycles, each a fixed number of times; then everything must
 # be off and balanced, and the module must unload (the host checks the log
@@ -13,6 +13,10 @@ HOTPLUGS=20
 SUSPENDS=5
 ncpus=$(ve_online_cpus | wc -l)
 
+# make kasan: the claim is "clean under KASAN", so KASAN must be there.
+if grep -qw ve.kasan=1 /proc/cmdline; then
+	ve_check "the kernel runs KASAN" ve_dmesg_has "KernelAddressSanitizer initialized"
+fi
 ve_probe_load
 ve_load
 worker() {
