@@ -120,6 +120,16 @@ ve_not() { ! "$@"; }
 
 ve_dmesg_has() { dmesg | grep -q "$1"; }
 
+# ve_mark, then ve_since_mark_has TEXT: TEXT in the kernel log after the
+# mark, so that a line an earlier suite printed (KUnit's fakes print the
+# real messages) cannot pass the check.
+ve_mark() {
+	VE_MARK=$((${VE_MARK:-0} + 1))
+	ve_say "mark $VE_SUITE $VE_MARK"
+}
+ve_since_mark() { dmesg | sed -n "/VE: mark $VE_SUITE $VE_MARK\$/,\$p"; }
+ve_since_mark_has() { ve_since_mark | grep -q "$1"; }
+
 # ve_load / ve_unload: virt_enable as a module, a no-op when built in.
 ve_builtin() { [ -d $VE_DIR ] && [ ! -e /sys/module/virt_enable/initstate ]; }
 ve_load() { ve_builtin || modprobe virt_enable; }
