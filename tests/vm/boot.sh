@@ -3,14 +3,21 @@
 #
 # boot.sh qemu|bochs --kernel BZIMAGE --initrd CPIO --log LOG [--cpus N]
 #         [--mem MB] [--append "EXTRA CMDLINE"] [--timeout SECONDS]
-#         [--marker STRING] [--model BOCHS_CPU_MODEL]
+#         [--marker STRING] [--model BOCHS_CPU_MODEL] [--tcg single|multi]
 #
 # Boot a test guest, serial console to LOG, until a log line carries the
 # marker, the guest ends or the timeout passes.  The one place that knows
 # the emulators:
 #
 #   qemu   QEMU TCG, EPYC with SVM: the only real SVM on this host.
-#          Defaults: 4 CPUs, 300 s.
+#          Defaults: 4 CPUs, 300 s, multi-threaded TCG.  --tcg single runs
+#          every vCPU in one host thread: slower, but a kernel that patches
+#          its own text at run time (jump labels, text_poke_bp) is safe
+#          there.  Under QEMU 7.2's multi-threaded TCG another vCPU can
+#          still execute the int3 after the patch completed (seen once:
+#          "Oops: int3" in __schedule when KVM flipped the preempt
+#          notifier key in Debian's kernel).  Our kernels have no
+#          JUMP_LABEL and need no such care.
 #   bochs  Bochs, corei7_haswell_4770 (zambezi for a second SVM): the only
 #          emulator here that executes VMXON.  Defaults: 2 CPUs, 900 s.
 #
@@ -33,7 +40,7 @@ bochs) cpus=2 timeout=900 ;;
 esac
 shift
 kernel='' initrd='' log='' mem=512 append='' marker=VE-DONE
-model=corei7_haswell_4770
+model=corei7_haswell_4770 tcg=multi
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
 	case $1 in
@@ -46,11 +53,13 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2 ;;
 	--marker)  marker=$2 ;;
 	--model)   model=$2 ;;
+	--tcg)     tcg=$2 ;;
 	*)         usage ;;
 	esac
 	shift 2
 done
 if [ -z "$kernel" ] || [ -z "$initrd" ] || [ -z "$log" ]; then usage; fi
+case $tcg in single|multi) ;; *) usage ;; esac
 [ -f "$kernel" ] || ve_die "no kernel at $kernel"
 [ -f "$initrd" ] || ve_die "no initrd at $initrd"
 : >"$log"
@@ -64,7 +73,7 @@ bochs_pid=	# bochs-bin, in the session script(1) made for it
 qemu_start() {
 	# -no-reboot turns the guest's panic=-1 reboot into an exit; serial
 	# to the log only, and no monitor, so nothing touches the terminal.
-	qemu-system-x86_64 -accel tcg -cpu EPYC,+svm -smp "$cpus" -m "$mem" \
+	qemu-system-x86_64 -accel tcg,thread="$tcg" -cpu EPYC,+svm -smp "$cpus" -m "$mem" \
 		-nographic -no-reboot -monitor none -serial "file:$log" \
 		-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
 		</dev/null >"$tmp/emulator.out" 2>&1 &
