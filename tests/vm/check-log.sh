@@ -39,9 +39,11 @@ allow_re=${allow_re%|}
 splat_re='WARNING:|BUG:|Oops|Kernel panic|general protection fault'
 splat_re+='|possible recursive locking|possible circular locking'
 splat_re+='|inconsistent lock state|lockdep|INFO: task .* blocked|Call Trace'
-splat_re+='|sleeping function called from invalid context|UBSAN|KASAN'
+splat_re+='|sleeping function called from invalid context|UBSAN:|KASAN:'
 splat_re+='|unreferenced object'
-# Boot banners that merely name a debug feature.
+# Reports say "BUG: KASAN: ...", "KASAN: null-ptr-deref", "UBSAN: ...": the
+# colon keeps a test named after KASAN from counting as one.  Boot banners
+# that merely name a debug feature:
 banner_re='RCU lockdep checking is enabled'
 
 # Bash rather than awk: mawk's regexes lack {m,n}, which --allow may use.
