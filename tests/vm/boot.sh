@@ -10,14 +10,13 @@
 # the emulators:
 #
 #   qemu   QEMU TCG, EPYC with SVM: the only real SVM on this host.
-#          Defaults: 4 CPUs, 300 s, multi-threaded TCG.  --tcg single runs
-#          every vCPU in one host thread: slower, but a kernel that patches
-#          its own text at run time (jump labels, text_poke_bp) is safe
-#          there.  Under QEMU 7.2's multi-threaded TCG another vCPU can
-#          still execute the int3 after the patch completed (seen once:
-#          "Oops: int3" in __schedule when KVM flipped the preempt
-#          notifier key in Debian's kernel).  Our kernels have no
-#          JUMP_LABEL and need no such care.
+#          Defaults: 4 CPUs, 300 s, multi-threaded TCG (vCPUs really run
+#          in parallel, which the race tests want).  --tcg single runs every
+#          vCPU in one host thread, for kernels that patch their own text at
+#          run time (jump labels): under QEMU 7.2's multi-threaded TCG a
+#          vCPU once executed text_poke_bp's int3 after the patch had
+#          completed ("Oops: int3" in Debian's kernel).  Our kernels have
+#          no JUMP_LABEL.
 #   bochs  Bochs, corei7_haswell_4770 (zambezi for a second SVM): the only
 #          emulator here that executes VMXON.  Defaults: 2 CPUs, 900 s.
 #
