@@ -222,11 +222,20 @@ static void ve_shutdown_ipi(void *arg)
 /*
  * Reboot, halt, power-off and kexec: turn the hardware off everywhere, with
  * every CPU still running, before firmware or the next kernel needs INIT to
- * work, and refuse to turn it on again.  All of them call the reboot
- * notifiers (kernel_restart_prepare() and the like); 6.1's kexec does not
- * call syscore shutdown.  The notifier runs last, after users that hook
- * reboot themselves (6.1's KVM drops its references there); syscore
- * shutdown runs it again, which finds nothing left to do.
+ * work, and refuse to turn it on again.
+ *
+ * References are honoured until syscore shutdown.  Before it, user tasks
+ * (vCPUs among them) still run, and a user may only learn that the machine
+ * is going down there: KVM sets kvm_rebooting in its own syscore shutdown,
+ * where it also VMCLEARs and puts its per-CPU references.  KVM registered
+ * its syscore ops after virt_enable's (it imports our symbols), and
+ * syscore_shutdown() runs them in reverse, so KVM's come first and ours
+ * last.  Reboot, halt and power-off reach syscore_shutdown() after the
+ * reboot notifiers and device shutdown, and so does kexec since Linux 6.7;
+ * 6.1's kexec goes from the reboot notifiers straight to machine_shutdown(),
+ * so there the reboot notifier, registered last, does it: 6.1's KVM has
+ * put its references and set kvm_rebooting in its own reboot notifier by
+ * then.  Crashes and emergency reboots take the emergency path instead.
  */
 static void ve_shutdown(void)
 {
@@ -241,6 +250,7 @@ static void ve_shutdown(void)
 			atomic_read(&turned_off));
 }
 
+#ifdef VE_KEXEC_SKIPS_SYSCORE_SHUTDOWN
 static int ve_reboot_notify(struct notifier_block *nb, unsigned long action,
 			    void *data)
 {
@@ -252,6 +262,13 @@ static struct notifier_block ve_reboot_nb = {
 	.notifier_call = ve_reboot_notify,
 	.priority = INT_MIN + 1,
 };
+
+#define ve_reboot_notifier_register()	register_reboot_notifier(&ve_reboot_nb)
+#define ve_reboot_notifier_unregister()	unregister_reboot_notifier(&ve_reboot_nb)
+#else
+#define ve_reboot_notifier_register()	do { } while (0)
+#define ve_reboot_notifier_unregister()	do { } while (0)
+#endif
 
 VE_DEFINE_SYSCORE(ve_syscore, ve_suspend, ve_resume, ve_shutdown);
 
@@ -335,7 +352,7 @@ int ve_lifecycle_init(void)
 	}
 	ve_online_state = r;
 	ve_syscore_register(&ve_syscore);
-	register_reboot_notifier(&ve_reboot_nb);
+	ve_reboot_notifier_register();
 
 	if (!VE_HAVE_EMERGENCY_HOOK)
 		pr_warn("this kernel has no emergency virtualization hook (built without KVM): a crash with %s on can leave CPUs unable to start in a kdump kernel\n",
@@ -345,7 +362,7 @@ int ve_lifecycle_init(void)
 
 void ve_lifecycle_exit(void)
 {
-	unregister_reboot_notifier(&ve_reboot_nb);
+	ve_reboot_notifier_unregister();
 	ve_syscore_unregister(&ve_syscore);
 	cpuhp_remove_state(ve_online_state);
 	cpuhp_remove_state(ve_prepare_state);

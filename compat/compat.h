@@ -7,6 +7,7 @@
 #define _VIRT_ENABLE_COMPAT_H
 
 #include <linux/syscore_ops.h>
+#include <linux/version.h>
 #include <asm/reboot.h>
 
 #include "probed.h"
@@ -61,6 +62,16 @@ static struct syscore_ops name = {					\
 #define VE_HAVE_EMERGENCY_HOOK	0
 static inline void ve_emergency_hook_register(void (*cb)(void)) { }
 static inline void ve_emergency_hook_unregister(void (*cb)(void)) { }
+#endif
+
+/*
+ * Whether kexec skips syscore shutdown: it calls syscore_shutdown() since
+ * Linux 6.7 (commit "kexec: do syscore_shutdown() in kernel_kexec"), not
+ * before.  A behaviour, not an API, so no header tells it apart: the
+ * version number is all there is.  See ve_shutdown().
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+#define VE_KEXEC_SKIPS_SYSCORE_SHUTDOWN	1
 #endif
 
 #endif /* _VIRT_ENABLE_COMPAT_H */

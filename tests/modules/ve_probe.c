@@ -10,10 +10,13 @@
  * executes: it #UDs outside VMX operation and changes nothing inside it.
  * "svme" is EFER.SVME.
  *
- * It also looks at every CPU when the system shuts down, reboots or
- * kexecs, after virt_enable did (the last reboot notifier), and logs
- * "ve_probe: shutdown: cpu N vmx|svm on|off", so that the tests of
- * shutdown and kexec read the hardware, not virt_enable's word.
+ * It also looks at every CPU when the system powers off, halts or
+ * reboots, after syscore shutdown (where virt_enable turns the hardware
+ * off) and before the machine stops the other CPUs, and logs
+ * "ve_probe: shutdown: cpu N vmx|svm on|off", so that the shutdown tests
+ * read the hardware, not virt_enable's word.  The kernel's shutdown kmsg
+ * dump is the one hook there; kexec reaches it only after the other CPUs
+ * were stopped, with interrupts off, and then only this CPU is read.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -21,13 +24,15 @@
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
+#include <linux/kmsg_dump.h>
 #include <linux/limits.h>
-#include <linux/reboot.h>
 #include <linux/smp.h>
 #include <asm/asm.h>
 #include <asm/msr.h>
 #include <asm/processor-flags.h>
 #include <asm/special_insns.h>
+
+#include "probed.h"
 
 struct ve_probe_cpu {
 	unsigned long cr4;
@@ -103,17 +108,33 @@ static void ve_probe_shutdown_cpu(void *unused)
 		ve_probe_vmx ? "vmx" : "svm", on ? "on" : "off");
 }
 
-static int ve_probe_shutdown(struct notifier_block *nb, unsigned long action,
-			     void *data)
+static void ve_probe_shutdown(void)
 {
-	on_each_cpu(ve_probe_shutdown_cpu, NULL, 1);
-	return NOTIFY_DONE;
+	if (irqs_disabled())
+		ve_probe_shutdown_cpu(NULL);
+	else
+		on_each_cpu(ve_probe_shutdown_cpu, NULL, 1);
 }
 
-/* After everyone, virt_enable (INT_MIN + 1) included. */
-static struct notifier_block ve_probe_reboot_nb = {
-	.notifier_call = ve_probe_shutdown,
-	.priority = INT_MIN,
+#ifdef VE_HAVE_KMSG_DUMP_DETAIL
+static void ve_probe_dump(struct kmsg_dumper *dumper,
+			  struct kmsg_dump_detail *detail)
+{
+	if (detail->reason == KMSG_DUMP_SHUTDOWN)
+		ve_probe_shutdown();
+}
+#else
+static void ve_probe_dump(struct kmsg_dumper *dumper,
+			  enum kmsg_dump_reason reason)
+{
+	if (reason == KMSG_DUMP_SHUTDOWN)
+		ve_probe_shutdown();
+}
+#endif
+
+static struct kmsg_dumper ve_probe_dumper = {
+	.dump = ve_probe_dump,
+	.max_reason = KMSG_DUMP_SHUTDOWN,
 };
 
 static int __init ve_probe_init(void)
@@ -122,13 +143,13 @@ static int __init ve_probe_init(void)
 	ve_probe_dir = debugfs_create_dir("ve_probe", NULL);
 	debugfs_create_file("vmx", 0400, ve_probe_dir, NULL, &ve_probe_vmx_fops);
 	debugfs_create_file("svm", 0400, ve_probe_dir, NULL, &ve_probe_svm_fops);
-	register_reboot_notifier(&ve_probe_reboot_nb);
+	kmsg_dump_register(&ve_probe_dumper);
 	return 0;
 }
 
 static void __exit ve_probe_exit(void)
 {
-	unregister_reboot_notifier(&ve_probe_reboot_nb);
+	kmsg_dump_unregister(&ve_probe_dumper);
 	debugfs_remove_recursive(ve_probe_dir);
 }
 
