@@ -11,7 +11,10 @@
 #   make kvm-dkms-install install the patched KVM's sources for DKMS
 #   make style            checkpatch --strict on every source file
 #   make demo             boot an emulated machine, show the module working
-#   make check            run every test (installs what it needs from Debian)
+#   make check            the CI tier of the tests (installs what it needs
+#                         from Debian); ends with a time table in yardsticks
+#   make check-full       every test: the CI tier, negative controls, the
+#                         deliberate bugs (tests/mutate.sh), the KASAN kernel
 #   make bench            measure what references cost, in an emulated machine
 #   make kasan            the clang test kernel with KASAN, in QEMU: the stress
 #                         suite and the rest of that guest's suites (a kernel
@@ -92,10 +95,14 @@ demo:
 check:
 	tests/check.sh
 
+check-full:
+	TIER=full tests/check.sh
+
 bench:
 	tests/bench.sh
 
 kasan:
 	KASAN=1 GUESTS=6.12-clang-svm tests/check.sh
 
-.PHONY: all module install dkms-install kvm kvm-dkms-install style clean demo check bench kasan
+.PHONY: all module install dkms-install kvm kvm-dkms-install style clean demo check check-full \
+	bench kasan

@@ -1,19 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh: every test of virt_enable, as `make check` runs it.
+# check.sh: the tests of virt_enable, as `make check` (TIER=ci, the
+# default) and `make check-full` (TIER=full) run them.
 #
-# Installs what it needs from Debian's packages, builds the test kernels and
-# the modules at W=1, boots the guests (QEMU: AMD SVM; Bochs: Intel VMX)
-# that run the in-guest suites, runs the host-side checks, and counts every
-# result.  Ends with "N passed, N failed, N skipped"; exits non-zero if
+# Installs what it needs from Debian's packages, times the yardstick
+# (tests/vm/yardstick.sh), builds the test kernels and the modules at W=1,
+# boots the guests (QEMU: AMD SVM; Bochs: Intel VMX) that run the in-guest
+# suites, runs the host-side checks, and counts every result.  Ends with a
+# time table (each job's host seconds, its share of the run, and the run
+# in yardsticks) and "N passed, N failed, N skipped"; exits non-zero if
 # anything failed.
+#
+# The CI tier runs everything that guards a promise at least once per
+# emulator and kernel.  The full tier adds what proves that tests can fail
+# (negative-control guests, the deliberate bugs of tests/mutate.sh), the
+# KASAN kernel, and the repetitions CI leaves to QEMU: lockdep proving in
+# the Bochs guests, and KVM's selftests in full in Bochs.
 #
 # A selection, for a quicker loop (comma-separated; unset means all):
 #   GUESTS=6.12-svm,6.1-vmx    only these guests (see the table below)
 #   SUITES=kunit,scenario      only these suites in them
 #   CHECKS=style,sparse        only these host-side checks ("none": none)
-# With GUESTS or SUITES given and CHECKS not, no host-side check runs.
+# With GUESTS or SUITES given and CHECKS not, no host-side check runs,
+# and the yardstick is not timed unless YARDSTICK=1.
 set -uo pipefail
 . "$(dirname "$0")/vm/lib.sh"
 
@@ -37,10 +47,26 @@ check() {
 }
 
 vm=$VE_ROOT/tests/vm
-run=$VE_CACHE/run
+
+# One run at a time per cache: runs share the kernel trees and the staging
+# directories, so a second one waits for the first.  A nested run (the
+# full tier's KASAN job) already holds the lock.
+if [ -z "${VE_CHECK_LOCKED:-}" ]; then
+	mkdir -p "$VE_CACHE"
+	exec 9>"$VE_CACHE/check.lock"
+	flock -n 9 || { echo "waiting for another make check on $VE_CACHE"; flock 9; }
+	export VE_CHECK_LOCKED=1
+fi
+
+tier=${TIER:-ci}
+case $tier in ci | full) ;; *) echo "TIER=$tier: ci or full" >&2; exit 2 ;; esac
+run=${VE_RUN:-$VE_CACHE/run}
 rm -rf "$run"
 mkdir -p "$run"
 started=$SECONDS
+
+# timed NAME SECONDS: one row of the time table.
+timed() { echo "$1 $2" >>"$run/times"; }
 
 # --- what runs ------------------------------------------------------------------
 
@@ -57,15 +83,21 @@ started=$SECONDS
 guests=(
 	"6.12-svm 6.12 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmselftests,kexec,crash ve.kvm=system"
 	"6.12-vmx 6.12 full bochs vmx 2 scenario,selftests,sysfs,trace,suspend,kvm,kvmselftests,kexec,crash ve.kvm=system"
-	"6.12-vmx-kexec-neg 6.12 chain bochs vmx 2 kexec-neg"
-	"6.12-vmx-crash-neg 6.12 chain bochs vmx 2 crash-neg crashkernel=96M"
 	"6.1-svm 6.1 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,kvm,kvmselftests,kexec,crash ve.kvm=percpu"
 	"6.1-vmx 6.1 full bochs vmx 2 scenario,selftests,kvm,kvmselftests,kexec ve.kvm=percpu"
 	"6.12-builtin-svm 6.12-builtin full qemu svm 4 kunit,builtin,selftests,sysfs,kvm,shutdown ve.kvm=system"
 	"6.12-clang-svm 6.12-clang full qemu svm 4 kunit,scenario,selftests,stress,shutdown"
 	"6.12-clang-vmx 6.12-clang full bochs vmx 2 kunit,tdx,shutdown"
 )
+# The full tier's guests: negative controls, which prove that a test can
+# fail and need not prove it again on every change.
+full_guests=(
+	"6.12-vmx-kexec-neg 6.12 chain bochs vmx 2 kexec-neg"
+	"6.12-vmx-crash-neg 6.12 chain bochs vmx 2 crash-neg crashkernel=96M"
+)
+[ "$tier" = ci ] || guests+=("${full_guests[@]}")
 all_checks="headers debian style sparse docs"
+[ "$tier" = ci ] || all_checks+=" mutate kasan"
 
 selected() { [ -z "$2" ] || [[ ,$2, == *,$1,* ]]; }
 checks_wanted=${CHECKS:-}
@@ -85,6 +117,18 @@ selected sparse "$checks_wanted" && kernel_wanted[6.12]=1
 
 check "Debian packages installed" "$vm/deps.sh" || finish
 
+# The yardstick first, alone, so that nothing else competes with it.
+yardstick=
+if [ "${YARDSTICK:-}" = 1 ] || { [ "${YARDSTICK:-}" != 0 ] && [ -z "${GUESTS:-}${SUITES:-}${CHECKS:-}" ]; }; then
+	if yardstick=$("$vm/yardstick.sh"); then
+		pass "yardstick: linux 6.12 tinyconfig built in $yardstick s"
+		timed yardstick "$yardstick"
+	else
+		fail "yardstick: linux 6.12 tinyconfig builds"
+		yardstick=
+	fi
+fi
+
 # --- kernels and modules ---------------------------------------------------------
 
 # kernel_cmd NAME: how that kernel is built; it prints its build directory.
@@ -103,6 +147,7 @@ for name in 6.12 6.12-builtin 6.1 6.12-clang; do
 	t=$SECONDS
 	if kernel[$name]=$($(kernel_cmd "$name")); then
 		pass "kernel $name builds ($((SECONDS - t)) s)"
+		timed "kernel-$name" $((SECONDS - t))
 	else
 		fail "kernel $name builds"
 		unset "kernel[$name]"
@@ -117,8 +162,11 @@ stage() {
 	local args=(-B W=1)
 
 	[[ $1 != *-clang ]] || args+=(LLVM=1)
+	local t=$SECONDS
+
 	"$vm/stage.sh" "${kernel[$1]}" "$run/$1" "${args[@]}" >"$run/stage-$1.log" 2>&1
 	echo $? >"$run/stage-$1.rc"
+	timed "stage-$1" $((SECONDS - t))
 }
 for name in "${!kernel[@]}"; do
 	while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
@@ -143,7 +191,12 @@ job() {
 	local name=$1
 	shift
 	while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
-	{ "$@"; echo $? >"$run/$name.rc"; } >"$run/$name.out" 2>&1 &
+	{
+		local t=$SECONDS
+		"$@"
+		echo $? >"$run/$name.rc"
+		timed "$name" $((SECONDS - t))
+	} >"$run/$name.out" 2>&1 &
 	jobs_started+=("$name")
 }
 
@@ -205,6 +258,11 @@ start_guests qemu
 ! selected style "$checks_wanted" || job style "$VE_ROOT/tests/style.sh"
 ! selected docs "$checks_wanted" || job docs "$VE_ROOT/tests/docs.sh"
 ! selected sparse "$checks_wanted" || job sparse "$VE_ROOT/tests/sparse.sh" "${kernel[6.12]:-}"
+# Full tier: the deliberate bugs, and the KASAN kernel (a kernel of its own).
+! selected mutate "$checks_wanted" || job mutate "$VE_ROOT/tests/mutate.sh"
+! selected kasan "$checks_wanted" ||
+	job kasan env KASAN=1 GUESTS=6.12-clang-svm CHECKS=none TIER=ci YARDSTICK=0 \
+		VE_RUN="$run/kasan-run" "$VE_ROOT/tests/check.sh"
 wait
 
 # --- results -----------------------------------------------------------------
@@ -276,5 +334,22 @@ for name in "${jobs_started[@]}"; do
 	fi
 done
 
+# time_table: every job's host seconds and share of the run, longest
+# first, and the run measured in yardsticks.
+time_table() {
+	local total=$((SECONDS - started))
+
+	echo "time table (host seconds; jobs ran two at a time):"
+	sort -k2,2nr "$run/times" 2>/dev/null |
+		awk -v total="$total" '{ printf "      %-24s %6d s %5.1f%%\n", $1, $2, total ? 100 * $2 / total : 0 }'
+	if [ -n "$yardstick" ] && [ "$yardstick" -gt 0 ]; then
+		awk -v t="$total" -v y="$yardstick" -v tier="$tier" \
+			'BEGIN { printf "      total %d s = %.1f yardsticks of %d s (tier %s)\n", t, t / y, y, tier }'
+	else
+		echo "      total $total s (tier $tier; no yardstick timed)"
+	fi
+}
+
 echo "logs in $run, $((SECONDS - started)) s"
+time_table
 finish
