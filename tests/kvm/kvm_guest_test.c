@@ -8,6 +8,24 @@
  * so the first KVM_RUN must exit with an OUT of that byte to port 0x10 and
  * the second with HLT.  Prints "ok - ..." or "not ok - ...: why" per check
  * and exits 0 only if every check passed.  Static, for guests with no libc.
+ *
+ * With --loop SECONDS each vCPU instead runs a guest that never stops,
+ *
+ *	xor %eax, %eax ; 1: inc %eax ; out %eax, $0x10 ; jmp 1b
+ *
+ * so that it is inside KVM_RUN nearly all the time and comes back to user
+ * space once per step with a counter: every exit must be an OUT of 4 bytes
+ * to port 0x10 carrying the previous value + 1, which a vCPU whose state
+ * was lost or corrupted (a VMCS or VMCB not saved before VMX/SVM went off
+ * under it, a register file restored from the wrong place) would not keep
+ * up.  It runs for SECONDS (0: until stopped), or until --stop-file exists
+ * or SIGTERM/SIGINT arrives.  With --cpu the vCPU thread is pinned there
+ * and pins itself back whenever CPU hotplug has moved it away and the CPU
+ * is back, counting its arrivals.  --status FILE is rewritten every 50 ms
+ * with the running counts, for a test driving hotplug or suspend under it.
+ * The result is one line per vCPU, "ok - vcpuN: loop: E exits in
+ * sequence ..." or "not ok - ...: why"; the exit status is 0 only if every
+ * vCPU made at least one exit and every exit was in sequence.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,12 +34,15 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define KVM_DEV		"/dev/kvm"
@@ -32,6 +53,17 @@
 #define OUT_PORT	0x10
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+/* What a looping vCPU counted; read by the main thread for --status. */
+struct loop_count {
+	unsigned long exits;		/* OUTs, each in sequence */
+	unsigned long on_cpu;		/* of which seen on the --cpu CPU */
+	unsigned long arrivals;		/* times it got (back) onto that CPU */
+	unsigned long interrupted;	/* KVM_RUN ended by a signal (EINTR) */
+	unsigned long repins;		/* affinity set back to that CPU */
+	int cpu;			/* the CPU of the last exit */
+	int done;			/* the thread has ended */
+};
+
 struct vcpu {
 	int index;
 	int fd;
@@ -40,11 +72,22 @@ struct vcpu {
 	unsigned char value;
 	__u32 exits[2];		/* exit reasons of the two KVM_RUNs */
 	int nr_exits;
+	pthread_t thread;
+	struct loop_count loop;
 };
 
 static struct {
-	int value, vcpus, cpu, hold, repeat;
-} opt = { .value = 42, .vcpus = 1, .cpu = -1, .hold = 0, .repeat = 1 };
+	int value, vcpus, cpu, hold, repeat, loop;
+	const char *stop_file, *status_file;
+} opt = { .value = 42, .vcpus = 1, .cpu = -1, .hold = 0, .repeat = 1, .loop = -1 };
+
+/*
+ * Set by SIGTERM/SIGINT, or by the main thread to end the loops; atomic
+ * accesses, which are lock-free and so safe in a signal handler.
+ */
+static int loop_stop;
+#define LOOP_STOP()		__atomic_store_n(&loop_stop, 1, __ATOMIC_RELAXED)
+#define LOOP_STOPPING()		__atomic_load_n(&loop_stop, __ATOMIC_RELAXED)
 
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
 static int checks, failures;
@@ -186,6 +229,180 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
+/* Store a loop counter where the main thread may read it at any time. */
+#define LOOP_SET(v, field, val)	__atomic_store_n(&(v)->loop.field, (val), __ATOMIC_RELAXED)
+#define LOOP_GET(v, field)	__atomic_load_n(&(v)->loop.field, __ATOMIC_RELAXED)
+
+/* Pin the calling thread to CPU; 0 or an errno. */
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? errno : 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * --loop: KVM_RUN until told to stop; every exit must be the next OUT.  A
+ * signal (SIGTERM, the freezer of a suspend, the main thread's SIGUSR1)
+ * ends a KVM_RUN with EINTR before the guest's next OUT, which is then
+ * still the next value: count it and run again.
+ */
+static void *loop_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct kvm_run *run = v->run;
+	unsigned long exits = 0, on_cpu = 0, arrivals = 0, interrupted = 0, repins = 0;
+	int cpu, last_cpu = -1, r;
+	double next_pin = 0;
+	__u32 value, expect = 1;
+	char why[200] = "", where[100] = "";
+
+	if (opt.cpu >= 0) {
+		r = pin_to(opt.cpu);
+		report(r ? strerror(r) : NULL, "vcpu%d: pin thread to CPU %d", v->index, opt.cpu);
+		if (r)
+			goto out;
+	}
+	while (!LOOP_STOPPING()) {
+		if (ioctl(v->fd, KVM_RUN, NULL) < 0) {
+			if (errno == EINTR) {
+				LOOP_SET(v, interrupted, ++interrupted);
+				continue;
+			}
+			snprintf(why, sizeof(why), "KVM_RUN failed after %lu exits: %s",
+				 exits, strerror(errno));
+			break;
+		}
+		if (run->exit_reason != KVM_EXIT_IO || run->io.direction != KVM_EXIT_IO_OUT ||
+		    run->io.port != OUT_PORT || run->io.size != 4 || run->io.count != 1) {
+			int len = snprintf(why, sizeof(why), "exit %lu is not the loop's OUT: ",
+					   exits + 1);
+
+			describe_exit(run, why + len, sizeof(why) - len);
+			break;
+		}
+		memcpy(&value, (char *)run + run->io.data_offset, sizeof(value));
+		if (value != expect) {
+			snprintf(why, sizeof(why),
+				 "exit %lu carried %u, expected %u (the previous + 1)",
+				 exits + 1, value, expect);
+			break;
+		}
+		expect++;
+		LOOP_SET(v, exits, ++exits);
+
+		if (opt.cpu < 0)
+			continue;
+		cpu = sched_getcpu();
+		LOOP_SET(v, cpu, cpu);
+		if (cpu == opt.cpu) {
+			LOOP_SET(v, on_cpu, ++on_cpu);
+			if (last_cpu != opt.cpu)
+				LOOP_SET(v, arrivals, ++arrivals);
+		} else if (now() >= next_pin) {
+			/*
+			 * Taking the CPU offline moved this thread away and
+			 * widened its affinity: go back once the CPU is active
+			 * again (until then the kernel refuses, EINVAL).
+			 */
+			if (!pin_to(opt.cpu))
+				LOOP_SET(v, repins, ++repins);
+			next_pin = now() + 0.01;
+		}
+		last_cpu = cpu;
+	}
+	if (!why[0] && !exits)
+		snprintf(why, sizeof(why), "no exit at all");
+	if (opt.cpu >= 0)
+		snprintf(where, sizeof(where), ", %lu on CPU %d, %lu arrivals there, %lu re-pins",
+			 on_cpu, opt.cpu, arrivals, repins);
+	report(why[0] ? why : NULL,
+	       "vcpu%d: loop: %lu exits in sequence%s, %lu KVM_RUNs interrupted",
+	       v->index, exits, where, interrupted);
+out:
+	__atomic_store_n(&v->loop.done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	LOOP_STOP();
+}
+
+/* SIGUSR1: only there to end a KVM_RUN with EINTR. */
+static void on_kick(int sig)
+{
+	(void)sig;
+}
+
+/* --status: the counts summed over the vCPUs, replaced atomically. */
+static void write_status(struct vcpu *vcpus)
+{
+	unsigned long exits = 0, on_cpu = 0, arrivals = 0, interrupted = 0, repins = 0;
+	char tmp[4096];
+	FILE *f;
+	int i, cpu = -1, done = 0;
+
+	if (!opt.status_file)
+		return;
+	for (i = 0; i < opt.vcpus; i++) {
+		exits += LOOP_GET(&vcpus[i], exits);
+		on_cpu += LOOP_GET(&vcpus[i], on_cpu);
+		arrivals += LOOP_GET(&vcpus[i], arrivals);
+		interrupted += LOOP_GET(&vcpus[i], interrupted);
+		repins += LOOP_GET(&vcpus[i], repins);
+		done += __atomic_load_n(&vcpus[i].loop.done, __ATOMIC_ACQUIRE);
+		if (!i)
+			cpu = LOOP_GET(&vcpus[i], cpu);
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", opt.status_file);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "exits %lu on_cpu %lu arrivals %lu interrupted %lu repins %lu cpu %d done %d\n",
+		exits, on_cpu, arrivals, interrupted, repins, cpu, done);
+	if (fclose(f) == 0)
+		rename(tmp, opt.status_file);
+}
+
+/*
+ * The main thread while the vCPUs loop: stop them when the time is up, the
+ * stop file appears or a signal came; write the status meanwhile.
+ */
+static void watch_loops(struct vcpu *vcpus, int started)
+{
+	struct timespec tick = { 0, 50 * 1000 * 1000 };
+	struct stat st;
+	double end = opt.loop ? now() + opt.loop : 0;
+	int i, done;
+
+	for (;;) {
+		write_status(vcpus);
+		for (i = 0, done = 0; i < started; i++)
+			done += __atomic_load_n(&vcpus[i].loop.done, __ATOMIC_ACQUIRE);
+		if (done == started || LOOP_STOPPING() || (end && now() >= end) ||
+		    (opt.stop_file && !stat(opt.stop_file, &st)))
+			break;
+		nanosleep(&tick, NULL);
+	}
+	LOOP_STOP();
+	/* Kick whoever is inside KVM_RUN; the loop guest exits by itself anyway. */
+	for (i = 0; i < started; i++)
+		if (!__atomic_load_n(&vcpus[i].loop.done, __ATOMIC_ACQUIRE))
+			pthread_kill(vcpus[i].thread, SIGUSR1);
+}
+
 /* Create vCPU i, map its kvm_run and point it at its code page. */
 static int setup_vcpu(int vm, int kvm, unsigned char *mem, struct vcpu *v)
 {
@@ -195,11 +412,20 @@ static int setup_vcpu(int vm, int kvm, unsigned char *mem, struct vcpu *v)
 		0xe6, OUT_PORT,		/* out %al, $0x10 */
 		0xf4,			/* hlt */
 	};
+	const unsigned char loop[] = {	/* real mode: 0x66 makes it 32-bit */
+		0x66, 0x31, 0xc0,	/* xor %eax, %eax */
+		0x66, 0x40,		/* 1: inc %eax */
+		0x66, 0xe7, OUT_PORT,	/* out %eax, $0x10 */
+		0xeb, 0xf9,		/* jmp 1b */
+	};
 	struct kvm_regs regs = { .rip = code, .rflags = 0x2 };	/* bit 1 must be set */
 	struct kvm_sregs sregs;
 	int size;
 
-	memcpy(mem + code, insns, sizeof(insns));
+	if (opt.loop >= 0)
+		memcpy(mem + code, loop, sizeof(loop));
+	else
+		memcpy(mem + code, insns, sizeof(insns));
 	v->fd = check_ioctl(vm, KVM_CREATE_VCPU, (void *)(long)v->index,
 			    "vcpu%d: KVM_CREATE_VCPU", v->index);
 	if (v->fd < 0)
@@ -232,7 +458,6 @@ static int setup_vcpu(int vm, int kvm, unsigned char *mem, struct vcpu *v)
 static void run_vm(int kvm, struct vcpu *vcpus)
 {
 	struct kvm_userspace_memory_region region = { .slot = 0 };
-	pthread_t threads[MAX_VCPUS];
 	unsigned char *mem;
 	int vm, i, ret, left, ready = 0;
 
@@ -265,14 +490,19 @@ static void run_vm(int kvm, struct vcpu *vcpus)
 	}
 
 	for (; ready < opt.vcpus; ready++) {
-		ret = pthread_create(&threads[ready], NULL, vcpu_thread, &vcpus[ready]);
+		ret = pthread_create(&vcpus[ready].thread, NULL,
+				     opt.loop >= 0 ? loop_thread : vcpu_thread, &vcpus[ready]);
 		if (ret) {
 			report(strerror(ret), "vcpu%d: start thread", ready);
 			break;
 		}
 	}
+	if (opt.loop >= 0)
+		watch_loops(vcpus, ready);
 	for (i = 0; i < ready; i++)
-		pthread_join(threads[i], NULL);
+		pthread_join(vcpus[i].thread, NULL);
+	if (opt.loop >= 0)
+		write_status(vcpus);
 out:
 	for (i = 0; i < opt.vcpus && vcpus[i].fd >= 0; i++) {
 		if (vcpus[i].run)
@@ -286,7 +516,9 @@ out:
 static void print_usage(void)
 {
 	fputs("usage: kvm_guest_test [--value N] [--vcpus N] [--cpu C] [--hold SECONDS]\n"
-	      "                      [--repeat N]\n", stderr);
+	      "                      [--repeat N]\n"
+	      "       kvm_guest_test --loop SECONDS [--vcpus N] [--cpu C] [--hold SECONDS]\n"
+	      "                      [--stop-file PATH] [--status PATH]\n", stderr);
 	exit(2);
 }
 
@@ -298,8 +530,14 @@ int main(int argc, char **argv)
 		{ "cpu", &opt.cpu, 0, CPU_SETSIZE - 1 },
 		{ "hold", &opt.hold, 0, 86400 },
 		{ "repeat", &opt.repeat, 1, 1000000 },
+		{ "loop", &opt.loop, 0, 86400 },
 	};
-	struct option longopts[ARRAY_SIZE(params) + 1] = { };
+	static const struct { const char *name; const char **val; } strings[] = {
+		{ "stop-file", &opt.stop_file },
+		{ "status", &opt.status_file },
+	};
+	struct option longopts[ARRAY_SIZE(params) + ARRAY_SIZE(strings) + 1] = { };
+	struct sigaction sa = { .sa_handler = on_stop_signal };
 	struct vcpu vcpus[MAX_VCPUS];
 	int c, kvm, version, i, round;
 	char why[128], *end;
@@ -307,7 +545,16 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < (int)ARRAY_SIZE(params); i++)
 		longopts[i] = (struct option){ params[i].name, required_argument, NULL, i };
+	for (i = 0; i < (int)ARRAY_SIZE(strings); i++)
+		longopts[ARRAY_SIZE(params) + i] =
+			(struct option){ strings[i].name, required_argument, NULL,
+					 ARRAY_SIZE(params) + i };
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c >= (int)ARRAY_SIZE(params) &&
+		    c < (int)(ARRAY_SIZE(params) + ARRAY_SIZE(strings))) {
+			*strings[c - ARRAY_SIZE(params)].val = optarg;
+			continue;
+		}
 		if (c < 0 || c >= (int)ARRAY_SIZE(params))
 			print_usage();
 		errno = 0;
@@ -321,6 +568,17 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		print_usage();
+	if (opt.loop < 0 && (opt.stop_file || opt.status_file)) {
+		fprintf(stderr, "kvm_guest_test: --stop-file and --status go with --loop\n");
+		return 2;
+	}
+	if (opt.loop >= 0) {
+		/* No SA_RESTART: a signal ends KVM_RUN with EINTR. */
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		sa.sa_handler = on_kick;
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	if (opt.value + opt.vcpus - 1 > 255) {
 		fprintf(stderr, "kvm_guest_test: --value + --vcpus - 1 must fit in a byte\n");
 		return 2;
@@ -350,6 +608,13 @@ int main(int argc, char **argv)
 	}
 	close(kvm);
 
+	if (opt.loop >= 0) {
+		for (i = 0; i < opt.vcpus; i++)
+			if (!vcpus[i].loop.exits)
+				failures++;	/* reported by its thread, or never started */
+		printf("# %d checks, %d failed\n", checks, failures);
+		return failures ? 1 : 0;
+	}
 	printf("# exit reasons (last round):");
 	for (i = 0; i < opt.vcpus; i++) {
 		printf(" vcpu%d=", i);
