@@ -154,12 +154,15 @@ for name in 6.12 6.12-builtin 6.1 6.12-clang; do
 	fi
 done
 
-# Modules at W=1, warning-free, with the kernel's own compiler; -B, since a
-# warning only shows when its file is compiled.  Two kernels at a time: a
-# module build is one compiler after another.
+# Modules at W=1, warning-free, with the kernel's own compiler; -B in a
+# whole run, since a warning only shows when its file is compiled (a
+# selection, the quick loop, recompiles only what changed).  Two kernels
+# at a time: a module build is one compiler after another.
 declare -A staged
 stage() {
-	local args=(-B W=1)
+	local args=(W=1)
+
+	[ -n "${GUESTS:-}${SUITES:-}" ] || args+=(-B)
 
 	[[ $1 != *-clang ]] || args+=(LLVM=1)
 	local t=$SECONDS
@@ -215,6 +218,11 @@ guest() {
 	# kexec_file_load hashing its segments) passes RCU's 21 s stall limit
 	# when the host is busy: allow the limit's maximum there.
 	[ "$emulator" != bochs ] || extra+=" rcupdate.rcu_cpu_stall_timeout=300"
+	# CI's Bochs guests: lockdep tracks locks but does not prove the
+	# dependency graph (QEMU's guests and make check-full do, on the same
+	# code), and KVM's selftests run their short VMX list.
+	[[ $emulator != bochs || $tier != ci ]] ||
+		extra+=" lockdep.prove_locking=0 ve.kvmselftests=ci"
 	[[ -z ${KASAN:-} || $kname != *-clang ]] || extra+=" ve.kasan=1"
 	echo "$kname $feature $cpus ${kept//,/ }" >"$run/$name.guest"
 	job "$name" "$vm/boot.sh" "$emulator" --kernel "${kernel[$kname]}/arch/x86/boot/bzImage" \

@@ -20,6 +20,19 @@ shift 2
 
 base=$("$VE_ROOT/tests/vm/source.sh" "$series")
 tree=$VE_CACHE/intree/$(basename "$base")
+# The KVM series in the tree must be exactly the repository's: a changed
+# series cannot be applied over the one applied before, so the copy is
+# made again, and every file either series touches is marked newer than
+# its objects (a file the new series no longer patches comes back with the
+# source's old timestamp, which make would not see as a change).
+series_files() { sed -n 's#^+++ b/\([^[:space:]]*\).*#\1#p' "$@" | sort -u; }
+patches=("$VE_ROOT/kvm/$series"/*.patch)
+series_id=$(cat "${patches[@]}" | sha256sum | cut -c1-12)
+touched=
+if [ -f "$tree/.ve-tree" ] && [ "$(cat "$tree/.ve-kvm-series" 2>/dev/null)" != "$series_id" ]; then
+	touched=$(cat "$tree/.ve-kvm-files" 2>/dev/null || true)
+	rm -rf "$tree"
+fi
 if [ ! -f "$tree/.ve-tree" ]; then
 	rm -rf "$tree" "$tree.tmp"
 	mkdir -p "$(dirname "$tree")"
@@ -28,4 +41,11 @@ if [ ! -f "$tree/.ve-tree" ]; then
 	mv "$tree.tmp" "$tree"
 fi
 "$VE_ROOT/scripts/add-to-kernel-tree.sh" --with-kvm "$tree"
+series_files "${patches[@]}" >"$tree/.ve-kvm-files"
+for f in $touched $(cat "$tree/.ve-kvm-files"); do
+	[ -z "$touched" ] || [ ! -f "$tree/$f" ] || {
+		cp -p "$tree/$f" "$tree/$f.ve-own" && mv -f "$tree/$f.ve-own" "$tree/$f" && touch "$tree/$f"
+	}
+done
+echo "$series_id" >"$tree/.ve-kvm-series"
 "$VE_ROOT/tests/vm/build-kernel.sh" "${seed[@]}" --source "$tree" "$name" "$series" "$@"

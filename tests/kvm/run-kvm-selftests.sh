@@ -14,6 +14,11 @@
 #	kvm-selftest NAME pass|fail|skip
 #
 # by its exit status: 0 pass, 4 (KSFT_SKIP) skip, anything else fail.
+# KVM_SELFTEST_SUBSET=ci runs only the tests of the list's "# ci-FEATURE
+# NAME: reason" lines (make check's short run in Bochs; make check-full
+# runs them all).  The first line says how many tests were selected:
+#
+#	kvm-selftests selected N
 # After it comes a "# NAME: ..." comment with the time taken (and the skip
 # reason, or the whole log of a failure).  Exit status 0 only if no test
 # failed.
@@ -30,7 +35,11 @@ if [ $# -eq 0 ]; then
 	}
 	# shellcheck disable=SC2046 # test names have no blanks
 	set -- $(sed -n 's/^\([^#][^	]*\)	.*/\1/p' "$dir/selftests.list")
-	if [ -n "${KVM_SELFTEST_FEATURE:-}" ]; then
+	if [ "${KVM_SELFTEST_SUBSET:-}" = ci ]; then
+		# shellcheck disable=SC2046 # test names have no blanks
+		set -- $(sed -n "s/^# ci-${KVM_SELFTEST_FEATURE:-none} \([^:]*\):.*/\1/p" \
+			 "$dir/selftests.list")
+	elif [ -n "${KVM_SELFTEST_FEATURE:-}" ]; then
 		skipped=" $(sed -n "s/^# excluded-$KVM_SELFTEST_FEATURE \([^:]*\):.*/\1/p" \
 			    "$dir/selftests.list" | tr '\n' ' ')"
 		for name; do
@@ -40,6 +49,7 @@ if [ $# -eq 0 ]; then
 	fi
 fi
 
+echo "kvm-selftests selected $#"
 pass=0 fail=0 skip=0
 for name; do
 	log=$logs/$(echo "$name" | tr / _).log
