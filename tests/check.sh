@@ -81,11 +81,11 @@ timed() { echo "$1 $2" >>"$run/times"; }
 # guest, and in one Bochs guest only, to show its checks hold on a kernel
 # that the emulator's boot-time WARN has already tainted.
 guests=(
-	"6.12-svm 6.12 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmselftests,kexec,crash ve.kvm=system"
-	"6.12-vmx 6.12 full bochs vmx 2 scenario,selftests,sysfs,trace,suspend,kvm,kvmselftests,kexec,crash ve.kvm=system"
+	"6.12-svm 6.12 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmselftests,kexec,crash ve.kvm=percpu"
+	"6.12-vmx 6.12 full bochs vmx 2 scenario,selftests,sysfs,trace,suspend,kvm,kvmselftests,kexec,crash ve.kvm=percpu"
 	"6.1-svm 6.1 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,kvm,kvmselftests,kexec,crash ve.kvm=percpu"
 	"6.1-vmx 6.1 full bochs vmx 2 scenario,selftests,kvm,kvmselftests,kexec ve.kvm=percpu"
-	"6.12-builtin-svm 6.12-builtin full qemu svm 4 kunit,builtin,selftests,sysfs,kvm,shutdown ve.kvm=system"
+	"6.12-builtin-svm 6.12-builtin full qemu svm 4 kunit,builtin,selftests,sysfs,kvm,shutdown ve.kvm=percpu"
 	"6.12-clang-svm 6.12-clang full qemu svm 4 kunit,scenario,selftests,stress,shutdown"
 	"6.12-clang-vmx 6.12-clang full bochs vmx 2 kunit,tdx,shutdown"
 )

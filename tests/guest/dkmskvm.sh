@@ -14,8 +14,10 @@ modprobe -q irqbypass
 [ "$F" = svm ] && modprobe -q ccp
 ve_check "the DKMS-built kvm.ko loads into Debian's kernel" insmod /dkms-kvm/kvm.ko
 ve_check "the DKMS-built $KVM loads" insmod /dkms-kvm/"$(echo "$KVM" | tr _ -)".ko
-ve_check "it is a virt_enable user holding one system-wide reference" \
-	grep -q "^user \"$KVM\" system 1 permanent 0 percpu$" $VE_STATE
+want="user \"$KVM\" system 0 permanent 0 percpu"
+for cpu in $(ve_online_cpus); do want="$want $cpu:1"; done
+ve_check "it is a virt_enable user holding a per-CPU reference on every CPU (enable_virt_at_load)" \
+	ve_same "$(ve_user_line "$KVM\"")" "$want"
 ve_check "every CPU on (hardware)" ve_all_hw 1
 for cpu in $(ve_online_cpus); do
 	ve_check "a guest runs on CPU $cpu: KVM_EXIT_IO 42, then KVM_EXIT_HLT" ve_guest --cpu "$cpu"

@@ -146,9 +146,10 @@ ve_probe_load() {
 }
 
 # How this kernel's KVM uses virt_enable (ve.kvm= on the command line):
-# "system" (the 6.12 series: a system-wide reference while KVM has
-# virtualization enabled), "percpu" (the 6.1 series: per-CPU references
-# while VMs exist), or "none" (no series: KVM is unmodified).
+# "percpu" (the 6.12 and 6.1 series: a per-CPU reference on each online
+# CPU while KVM has virtualization enabled, which 6.12 does from module
+# load unless kvm.enable_virt_at_load=0, and 6.1 while VMs exist), or
+# "none" (no series: KVM is unmodified).
 ve_kvm_model() { echo "${VE_KVM:-none}"; }
 
 # The unmodified KVM: the kernel's own where it has no KVM series, else the
