@@ -9,7 +9,11 @@
 #            from the kernel's own trace events (cpuhp_enter/cpuhp_exit
 #            beside virt_enable_cpu) and require that CPU 1's hardware goes
 #            off only after the teardown of SCHED_WAIT_EMPTY
-#            (sched_cpu_wait_empty).  Deterministic: the old 6.12 series,
+#            (sched_cpu_wait_empty).  On 6.1 KVM turns it off from its
+#            STARTING step, in the dying section, whose events the kernel
+#            drops (CPU 1 is no longer online there): a turn-off that
+#            virt_enable counted but the trace lacks ran after every step
+#            of CPU 1's hotplug thread.  Deterministic: the old 6.12 series,
 #            which turned it off from virt_enable's CPUHP_AP_ONLINE_DYN
 #            teardown, fails it (tests/mutations/kvm-6.12-old-ordering,
 #            tests/ordering-neg.sh).
@@ -124,7 +128,8 @@ if wanted hotplug && [ -n "$has_cpu1" ]; then
 		ve_same "$back" "$CYCLES"
 	ve_check "the vCPU's count kept growing after the cycles" grows hot 30
 	ve_check "CPU 1's $F is on again under the VM (hardware)" ve_same "$(ve_hw 1)" 1
-	ve_check "the vCPU survived the $CYCLES cycles: every exit in sequence" loop_stop hot
+	ve_check "regression: the vCPU survived $CYCLES offline/online cycles of its CPU: every exit in sequence" \
+		loop_stop hot
 fi
 
 # --- suspend: a vCPU in KVM_RUN across a suspend/resume (pm_test=core) ---
@@ -150,7 +155,7 @@ if wanted suspend; then
 	done
 	ve_check "every CPU on after resume under the VMs (hardware)" ve_all_hw 1
 	for cpu in $sus_cpus; do
-		ve_check "the vCPU on CPU $cpu survived the suspend: every exit in sequence" \
+		ve_check "regression: the vCPU on CPU $cpu survived the suspend: every exit in sequence" \
 			loop_stop "sus$cpu"
 	done
 fi
@@ -238,7 +243,7 @@ order_read() {
 			        off > wait_exit ? sprintf("%.3f ms after SCHED_WAIT_EMPTY ended", (off_ts - wait_ts) * 1000) :
 			        sprintf("%.3f ms BEFORE SCHED_WAIT_EMPTY ended", (wait_ts - off_ts) * 1000))
 		else
-			printf "# no virt_enable_cpu event turned CPU 1 off\n"
+			printf "# no virt_enable_cpu event from CPU 1 turned it off\n"
 	}' "$1"
 }
 
@@ -264,6 +269,8 @@ if wanted ordering && [ -n "$has_cpu1" ]; then
 	clock=$(sed -n 's/.*\[\(.*\)\].*/\1/p' $T/trace_clock)
 	! grep -q global $T/trace_clock || echo global >$T/trace_clock
 	trace_events 1
+	disables=$(ve_cpu_field 1 disables)
+	ve_mark
 	echo 1 >$T/tracing_on
 	ve_set_online 1 0
 	rc=$?
@@ -277,12 +284,24 @@ if wanted ordering && [ -n "$has_cpu1" ]; then
 	order_read /tmp/order.trace "${wait_step:-0}" >/tmp/order.out
 	grep '^# ' /tmp/order.out | while read -r line; do ve_say "$line"; done
 	got() { sed -n "s/^$1=//p" /tmp/order.out; }
+	offs=$(got offs)
+	disabled=$(($(ve_cpu_field 1 disables) - disables))
+	# The kernel drops the trace events of a CPU that is no longer marked
+	# online: from __cpu_disable() in take_cpu_down() on, the dying
+	# section, after every step of CPU 1's hotplug thread.  A turn-off
+	# that virt_enable counted for CPU 1 (which only CPU 1 itself can do)
+	# but that is not in the trace ran there: 6.1's KVM puts its
+	# reference from CPUHP_AP_KVM_STARTING.
+	[ "$offs/$disabled" != 0/1 ] ||
+		ve_say "# CPU 1 off counted by virt_enable but not traced: it ran in the dying section, after CPU 1 stopped being online, so after SCHED_WAIT_EMPTY"
 	ve_check "the trace shows CPU 1's SCHED_WAIT_EMPTY teardown (step ${wait_step:-none}) end" \
 		ve_same "$(got wait_seen)/$(got wait_ret)" 1/0
 	ve_check "CPU 1's $F goes off exactly once during its offline, without error" \
-		ve_same "$(got offs)/$(got off_ok)" 1/1
+		eval '[ "$disabled" = 1 ] && [ "$(ve_cpu_field 1 hw)" = 0 ] &&
+		      ! ve_since_mark_has "CPU 1 went offline with" &&
+		      { [ "$offs" = 0 ] || [ "$offs/$(got off_ok)" = 1/1 ]; }'
 	ve_check "ordering: CPU 1's hardware goes off only after its SCHED_WAIT_EMPTY teardown" \
-		ve_same "$(got after)" 1
+		eval '[ "$offs/$(got after)" = 1/1 ] || [ "$offs/$disabled" = 0/1 ]'
 	ve_check "CPU 1 online again" ve_set_online 1 1
 	ve_check "CPU 1's $F on again under the VM (hardware)" ve_same "$(ve_hw 1)" 1
 	ve_check "the vCPU on CPU 1 kept running" grows ord 30
