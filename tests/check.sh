@@ -25,6 +25,11 @@
 # With GUESTS or SUITES given and CHECKS not, no host-side check runs,
 # and the yardstick is not timed unless YARDSTICK=1.
 set -uo pipefail
+
+# The whole script is one compound command, which bash reads in full
+# before it runs any of it: an edit to this file during a run (a long one)
+# cannot change what that run does next.
+{
 . "$(dirname "$0")/vm/lib.sh"
 
 passed=0
@@ -79,13 +84,16 @@ timed() { echo "$1 $2" >>"$run/times"; }
 # need a CPU 1 that nothing else has stopped, so each has a guest of its own.
 # KUnit drives a fake backend, so it needs no real VMX: it runs in every QEMU
 # guest, and in one Bochs guest only, to show its checks hold on a kernel
-# that the emulator's boot-time WARN has already tainted.
+# that the emulator's boot-time WARN has already tainted.  The built-in
+# kernel boots twice: its initialization can fail only at boot (with
+# virt_enable.tdx=on, there being no TDX here), in a small guest of its own.
 guests=(
 	"6.12-svm 6.12 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmselftests,kexec,crash ve.kvm=percpu"
 	"6.12-vmx 6.12 full bochs vmx 2 scenario,selftests,sysfs,trace,suspend,kvm,kvmselftests,kexec,crash ve.kvm=percpu"
 	"6.1-svm 6.1 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,kvm,kvmselftests,kexec,crash ve.kvm=percpu"
 	"6.1-vmx 6.1 full bochs vmx 2 scenario,selftests,kvm,kvmselftests,kexec ve.kvm=percpu"
 	"6.12-builtin-svm 6.12-builtin full qemu svm 4 kunit,builtin,selftests,sysfs,kvm,shutdown ve.kvm=percpu"
+	"6.12-builtin-noinit 6.12-builtin full qemu svm 2 builtin virt_enable.tdx=on"
 	"6.12-clang-svm 6.12-clang full qemu svm 4 kunit,scenario,selftests,stress,shutdown"
 	"6.12-clang-vmx 6.12-clang full bochs vmx 2 kunit,tdx,shutdown"
 )
@@ -129,67 +137,10 @@ if [ "${YARDSTICK:-}" = 1 ] || { [ "${YARDSTICK:-}" != 0 ] && [ -z "${GUESTS:-}$
 	fi
 fi
 
-# --- kernels and modules ---------------------------------------------------------
-
-# kernel_cmd NAME: how that kernel is built; it prints its build directory.
-kernel_cmd() {
-	case $1 in
-	6.12) echo "$VE_ROOT/tests/intree.sh 6.12 kvm $vm/config/intree-m.config" ;;
-	6.12-builtin) echo "$VE_ROOT/tests/intree.sh --seed ${kernel[6.12]:-none} 6.12 kvm-builtin $vm/config/intree-y.config" ;;
-	6.1) echo "$VE_ROOT/tests/intree.sh 6.1 kvm $vm/config/intree-m.config" ;;
-	6.12-clang) echo "$vm/build-kernel.sh --llvm 6.12 $vm/config/tdx.config ${KASAN:+$vm/config/kasan.config}" ;;
-	esac
-}
-
-declare -A kernel
-for name in 6.12 6.12-builtin 6.1 6.12-clang; do
-	[ -n "${kernel_wanted[$name]:-}" ] || continue
-	t=$SECONDS
-	if kernel[$name]=$($(kernel_cmd "$name")); then
-		pass "kernel $name builds ($((SECONDS - t)) s)"
-		timed "kernel-$name" $((SECONDS - t))
-	else
-		fail "kernel $name builds"
-		unset "kernel[$name]"
-	fi
-done
-
-# Modules at W=1, warning-free, with the kernel's own compiler; -B in a
-# whole run, since a warning only shows when its file is compiled (a
-# selection, the quick loop, recompiles only what changed).  Two kernels
-# at a time: a module build is one compiler after another.
-declare -A staged
-stage() {
-	local args=(W=1)
-
-	[ -n "${GUESTS:-}${SUITES:-}" ] || args+=(-B)
-
-	[[ $1 != *-clang ]] || args+=(LLVM=1)
-	local t=$SECONDS
-
-	"$vm/stage.sh" "${kernel[$1]}" "$run/$1" "${args[@]}" >"$run/stage-$1.log" 2>&1
-	echo $? >"$run/stage-$1.rc"
-	timed "stage-$1" $((SECONDS - t))
-}
-for name in "${!kernel[@]}"; do
-	while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
-	stage "$name" &
-done
-wait
-for name in "${!kernel[@]}"; do
-	log=$run/stage-$name.log
-	if [ "$(cat "$run/stage-$name.rc")" = 0 ] && ! grep -q 'warning:' "$log"; then
-		pass "$name: modules build at W=1 without warnings, guest initramfs packs"
-		staged[$name]=1
-	else
-		fail "$name: modules build at W=1 without warnings, guest initramfs packs"
-		sed 's/^/      /' "$log" | tail -n 30
-	fi
-done
-
 # --- jobs: guests and host-side checks, two at a time -------------------------
 
 jobs_started=()
+declare -A staged
 job() {
 	local name=$1
 	shift
@@ -231,7 +182,8 @@ guest() {
 		--append "printk.devkmsg=on ve.panic_on_warn=1 ve.suites=$kept ve.feature=$feature $extra"
 }
 
-# start_guests long|bochs|qemu: start those guests not started yet.
+# start_guests long|bochs|qemu: start those guests not started yet whose
+# kernel is staged.
 declare -A guest_started
 start_guests() {
 	local g name kname initramfs emu feature cpus suites extra
@@ -243,16 +195,69 @@ start_guests() {
 		*) [ "$emu" = "$1" ] || continue ;;
 		esac
 		[ -z "${guest_started[$name]:-}" ] || continue
+		[ -n "${staged[$kname]:-}" ] || continue
 		guest_started[$name]=1
 		guest "$name" "$kname" "$initramfs" "$emu" "$feature" "$cpus" "$suites" "$extra"
 	done
 }
 
-# Longest first, so that the two slots end close together: the full Bochs
-# guests of 6.12 and 6.1 (about 25 and 18 minutes), the Debian job (about
-# 11), then the other Bochs guests, then QEMU's.
+# --- kernels and modules ---------------------------------------------------------
+
+# kernel_cmd NAME: how that kernel is built; it prints its build directory.
+kernel_cmd() {
+	case $1 in
+	6.12) echo "$VE_ROOT/tests/intree.sh 6.12 kvm $vm/config/intree-m.config" ;;
+	6.12-builtin) echo "$VE_ROOT/tests/intree.sh --seed ${kernel[6.12]:-none} 6.12 kvm-builtin $vm/config/intree-y.config" ;;
+	6.1) echo "$VE_ROOT/tests/intree.sh 6.1 kvm $vm/config/intree-m.config" ;;
+	6.12-clang) echo "$vm/build-kernel.sh --llvm 6.12 $vm/config/tdx.config ${KASAN:+$vm/config/kasan.config}" ;;
+	esac
+}
+
+# Modules at W=1, warning-free, with the kernel's own compiler; -B in a
+# whole run, since a warning only shows when its file is compiled (a
+# selection, the quick loop, recompiles only what changed).
+stage() {
+	local args=(W=1)
+
+	[ -n "${GUESTS:-}${SUITES:-}" ] || args+=(-B)
+
+	[[ $1 != *-clang ]] || args+=(LLVM=1)
+	local t=$SECONDS
+
+	"$vm/stage.sh" "${kernel[$1]}" "$run/$1" "${args[@]}" >"$run/stage-$1.log" 2>&1
+	echo $? >"$run/stage-$1.rc"
+	timed "stage-$1" $((SECONDS - t))
+}
+# Each kernel is built, then staged, then its long guests start, while
+# the next kernel builds: the two Bochs guests that bound the run (6.12's
+# and 6.1's) start as early as they can.  6.12 first, then 6.1, then the
+# built-in 6.12 (a copy of the modular build, see kernel_cmd), then clang.
 long_guests="6.12-vmx 6.1-vmx"
-start_guests long
+declare -A kernel
+for name in 6.12 6.1 6.12-builtin 6.12-clang; do
+	[ -n "${kernel_wanted[$name]:-}" ] || continue
+	t=$SECONDS
+	if ! kernel[$name]=$($(kernel_cmd "$name")); then
+		fail "kernel $name builds"
+		unset "kernel[$name]"
+		continue
+	fi
+	pass "kernel $name builds ($((SECONDS - t)) s)"
+	timed "kernel-$name" $((SECONDS - t))
+	stage "$name"
+	log=$run/stage-$name.log
+	if [ "$(cat "$run/stage-$name.rc")" = 0 ] && ! grep -q 'warning:' "$log"; then
+		pass "$name: modules build at W=1 without warnings, guest initramfs packs"
+		staged[$name]=1
+	else
+		fail "$name: modules build at W=1 without warnings, guest initramfs packs"
+		sed 's/^/      /' "$log" | tail -n 30
+	fi
+	start_guests long
+done
+
+# Then the longest first, so that the two slots end close together: the
+# Debian job, the other Bochs guests, then QEMU's.
 # Debian's kernels boot the DKMS builds that the header checks make.
 if selected headers "$checks_wanted" && selected debian "$checks_wanted"; then
 	job distro sh -c "'$VE_ROOT/tests/headers.sh'; '$VE_ROOT/tests/debian.sh'"
@@ -361,3 +366,4 @@ time_table() {
 echo "logs in $run, $((SECONDS - started)) s"
 time_table
 finish
+}

@@ -20,7 +20,7 @@ set -uo pipefail
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; }
 vm=$VE_ROOT/tests/vm
-run=$VE_CACHE/run
+run=${VE_RUN:-$VE_CACHE/run}
 
 # guest SERIES: the whole route for one series.
 guest() {
