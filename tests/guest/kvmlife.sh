@@ -42,6 +42,13 @@ CYCLES=20
 parts=$(ve_param ve.kvmlife)
 parts=${parts:-hotplug,suspend,ordering}
 wanted() { case ,$parts, in *,$1,*) return 0 ;; esac; return 1; }
+# took PART: how long PART took by the guest's clock, for the time budget.
+began=$(cut -d. -f1 /proc/uptime)
+took() {
+	now=$(cut -d. -f1 /proc/uptime)
+	ve_say "# kvmlife: $1 took $((now - began)) s"
+	began=$now
+}
 
 # --- a looping vCPU in the background ---
 
@@ -130,6 +137,7 @@ if wanted hotplug && [ -n "$has_cpu1" ]; then
 	ve_check "CPU 1's $F is on again under the VM (hardware)" ve_same "$(ve_hw 1)" 1
 	ve_check "regression: the vCPU survived $CYCLES offline/online cycles of its CPU: every exit in sequence" \
 		loop_stop hot
+	took hotplug
 fi
 
 # --- suspend: a vCPU in KVM_RUN across a suspend/resume (pm_test=core) ---
@@ -158,6 +166,7 @@ if wanted suspend; then
 		ve_check "regression: the vCPU on CPU $cpu survived the suspend: every exit in sequence" \
 			loop_stop "sus$cpu"
 	done
+	took suspend
 fi
 
 # --- ordering: CPU 1's hardware goes off only after SCHED_WAIT_EMPTY ---
@@ -306,6 +315,7 @@ if wanted ordering && [ -n "$has_cpu1" ]; then
 	ve_check "CPU 1's $F on again under the VM (hardware)" ve_same "$(ve_hw 1)" 1
 	ve_check "the vCPU on CPU 1 kept running" grows ord 30
 	ve_check "...every exit in sequence" loop_stop ord
+	took ordering
 fi
 
 # --- leave nothing behind ---
