@@ -88,10 +88,10 @@ timed() { echo "$1 $2" >>"$run/times"; }
 # kernel boots twice: its initialization can fail only at boot (with
 # virt_enable.tdx=on, there being no TDX here), in a small guest of its own.
 guests=(
-	"6.12-svm 6.12 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmselftests,kexec,crash ve.kvm=percpu"
-	"6.12-vmx 6.12 full bochs vmx 2 scenario,selftests,sysfs,trace,suspend,kvm,kvmselftests,kexec,crash ve.kvm=percpu"
-	"6.1-svm 6.1 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,kvm,kvmselftests,kexec,crash ve.kvm=percpu"
-	"6.1-vmx 6.1 full bochs vmx 2 scenario,selftests,kvm,kvmselftests,kexec ve.kvm=percpu"
+	"6.12-svm 6.12 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmlife,kvmselftests,kexec,crash ve.kvm=percpu"
+	"6.12-vmx 6.12 full bochs vmx 2 scenario,selftests,sysfs,trace,suspend,kvm,kvmlife,kvmselftests,kexec,crash ve.kvm=percpu"
+	"6.1-svm 6.1 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,kvm,kvmlife,kvmselftests,kexec,crash ve.kvm=percpu"
+	"6.1-vmx 6.1 full bochs vmx 2 scenario,selftests,kvm,kvmlife,kvmselftests,kexec ve.kvm=percpu"
 	"6.12-builtin-svm 6.12-builtin full qemu svm 4 kunit,builtin,selftests,sysfs,kvm,shutdown ve.kvm=percpu"
 	"6.12-builtin-noinit 6.12-builtin full qemu svm 2 builtin virt_enable.tdx=on"
 	"6.12-clang-svm 6.12-clang full qemu svm 4 kunit,scenario,selftests,stress,shutdown"
