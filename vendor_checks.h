@@ -12,10 +12,9 @@
 
 struct ve_vmx_facts {
 	bool cpuid_vmx;			/* CPUID.1:ECX.VMX */
-	bool kernel_vmx;		/* X86_FEATURE_VMX survived boot */
+	bool kernel_vmx;		/* X86_FEATURE_VMX survived boot: VMXON allowed */
 	bool feat_ctl_readable;
 	u64 feat_ctl;			/* IA32_FEAT_CTL */
-	bool in_smx;			/* launched by tboot (Intel TXT) */
 	bool kernel_enables_vmx;	/* CONFIG_KVM_INTEL: boot enables VMX in it */
 };
 

@@ -9,7 +9,6 @@
 #include <linux/bitfield.h>
 #include <linux/gfp.h>
 #include <linux/percpu.h>
-#include <linux/tboot.h>
 #include <asm/asm.h>
 #include <asm/msr.h>
 #include <asm/perf_event.h>
@@ -34,63 +33,59 @@ static atomic_t ve_nr_vmxon_regions = ATOMIC_INIT(0);
 static u32 ve_vmcs_revision;
 
 /**
- * ve_vmx_check() - whether VMXON is allowed, from what the kernel sees
+ * ve_vmx_check() - whether VMXON is allowed, from what the kernel decided
  * @f: the facts, gathered by the caller.
  * @why: set to what to tell the user when it is not.
+ *
+ * At boot init_ia32_feat_ctl() left X86_FEATURE_VMX set on a CPU only where
+ * IA32_FEAT_CTL allows VMXON for this boot: outside SMX, or inside SMX when
+ * tboot launched the kernel (which a module cannot ask: tboot_enabled() is
+ * not exported, and Linux runs with CR4.SMXE clear even then).  That is the
+ * verdict; the MSR only explains a refusal.
  *
  * Return: 0; -ENODEV if the CPU has no VMX at all; -EOPNOTSUPP otherwise.
  */
 VISIBLE_IF_KUNIT int ve_vmx_check(const struct ve_vmx_facts *f, const char **why)
 {
-	bool allowed;
-
 	if (!f->cpuid_vmx)
 		return -ENODEV;
+	if (f->kernel_vmx)
+		return 0;
 	if (!f->feat_ctl_readable)
 		return ve_refuse(why,
 				 "IA32_FEAT_CTL cannot be read, so VMXON would fault");
 	if (!(f->feat_ctl & FEAT_CTL_LOCKED))
 		return ve_refuse(why,
 				 "IA32_FEAT_CTL is not locked, so VMXON would fault: the kernel did not configure it at boot");
-	/* Launched by tboot, the kernel runs in SMX operation: TXT's bit counts. */
-	allowed = f->feat_ctl & (f->in_smx ? FEAT_CTL_VMX_ENABLED_INSIDE_SMX :
-					     FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX);
-	if (!allowed && f->in_smx)
-		return ve_refuse(why,
-				 "VMX inside SMX is disabled by the firmware (the kernel was launched by tboot/Intel TXT): enable VT-x together with TXT in the firmware setup");
-	if (!allowed && !f->kernel_enables_vmx)
+	if (!(f->feat_ctl & (FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX |
+			     FEAT_CTL_VMX_ENABLED_INSIDE_SMX)) &&
+	    !f->kernel_enables_vmx)
 		return ve_refuse(why,
 				 "VMX is not enabled in IA32_FEAT_CTL: this kernel was built without CONFIG_KVM_INTEL, so it does not enable VMX when the firmware leaves IA32_FEAT_CTL unlocked; enable VT-x in the firmware setup, or use a kernel with CONFIG_KVM_INTEL");
-	if (!allowed)
+	/* Not launched by tboot, or it would have been allowed inside SMX. */
+	if (!(f->feat_ctl & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX))
 		return ve_refuse(why,
 				 "VMX is disabled by the firmware (VMXON outside SMX not allowed in IA32_FEAT_CTL): enable \"Intel Virtualization Technology\" (VT-x) in the firmware setup");
-	if (!f->kernel_vmx)
+	if (!(f->feat_ctl & FEAT_CTL_VMX_ENABLED_INSIDE_SMX))
 		return ve_refuse(why,
-				 "the CPU has VMX but the kernel disabled it (clearcpuid=?)");
-	return 0;
+				 "the kernel disabled VMX, and IA32_FEAT_CTL does not allow VMX inside SMX: if the kernel was launched by tboot (Intel TXT), enable VT-x together with TXT in the firmware setup; otherwise see clearcpuid= on the kernel command line");
+	return ve_refuse(why,
+			 "the CPU has VMX but the kernel disabled it (clearcpuid=?)");
 }
 EXPORT_SYMBOL_IF_KUNIT(ve_vmx_check);
 
-/*
- * SMX operation: a module cannot call tboot_enabled(), so it goes by
- * CR4.SMXE, which stays set after GETSEC[SENTER] for as long as the kernel
- * runs in SMX operation.
- */
-static bool ve_vmx_in_smx(void)
+/* The kernel's verdict for this CPU, as KVM reads it. */
+static bool ve_vmx_kernel_allows(void)
 {
-#ifdef MODULE
-	return cr4_read_shadow() & X86_CR4_SMXE;
-#else
-	return tboot_enabled();
-#endif
+	return this_cpu_has(X86_FEATURE_MSR_IA32_FEAT_CTL) &&
+	       this_cpu_has(X86_FEATURE_VMX);
 }
 
 static void ve_vmx_facts(struct ve_vmx_facts *f)
 {
 	*f = (struct ve_vmx_facts) {
 		.cpuid_vmx = cpuid_ecx(1) & VE_CPUID1_ECX_VMX,
-		.kernel_vmx = boot_cpu_has(X86_FEATURE_VMX),
-		.in_smx = ve_vmx_in_smx(),
+		.kernel_vmx = ve_vmx_kernel_allows(),
 		.kernel_enables_vmx = IS_ENABLED(CONFIG_KVM_INTEL),
 	};
 	f->feat_ctl_readable = !rdmsrl_safe(MSR_IA32_FEAT_CTL, &f->feat_ctl);

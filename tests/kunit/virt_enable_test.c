@@ -1326,21 +1326,33 @@ struct ve_vmx_case {
 #define VE_OUTSIDE	FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX
 #define VE_INSIDE	FEAT_CTL_VMX_ENABLED_INSIDE_SMX
 
+/*
+ * The facts as the kernel leaves them: X86_FEATURE_VMX (kernel_vmx) is the
+ * verdict of the kernel's own IA32_FEAT_CTL check at boot, tboot included.
+ */
 static const struct ve_vmx_case ve_vmx_cases[] = {
 	{ "no VMX in CPUID", { false }, -ENODEV, NULL },
-	{ "usable", { true, true, true, VE_LOCKED | VE_OUTSIDE, false, true }, 0, NULL },
+	{ "usable", { true, true, true, VE_LOCKED | VE_OUTSIDE, true }, 0, NULL },
 	{ "firmware disabled VT-x",
-	  { true, false, true, VE_LOCKED, false, true }, -EOPNOTSUPP, "firmware setup" },
+	  { true, false, true, VE_LOCKED, true }, -EOPNOTSUPP, "firmware setup" },
+	/* Under tboot the kernel checks the inside-SMX bit and keeps VMX. */
 	{ "tboot: inside SMX allowed",
-	  { true, true, true, VE_LOCKED | VE_INSIDE, true, true }, 0, NULL },
+	  { true, true, true, VE_LOCKED | VE_INSIDE, true }, 0, NULL },
+	{ "tboot: both allowed",
+	  { true, true, true, VE_LOCKED | VE_INSIDE | VE_OUTSIDE, true }, 0, NULL },
 	{ "tboot: only outside SMX allowed",
-	  { true, false, true, VE_LOCKED | VE_OUTSIDE, true, true }, -EOPNOTSUPP, "TXT" },
+	  { true, false, true, VE_LOCKED | VE_OUTSIDE, true }, -EOPNOTSUPP, "TXT" },
+	{ "no tboot: only inside SMX allowed",
+	  { true, false, true, VE_LOCKED | VE_INSIDE, true }, -EOPNOTSUPP, "firmware setup" },
 	{ "no CONFIG_KVM_INTEL, locked without VMX",
-	  { true, false, true, VE_LOCKED, false, false }, -EOPNOTSUPP, "CONFIG_KVM_INTEL" },
+	  { true, false, true, VE_LOCKED, false }, -EOPNOTSUPP, "CONFIG_KVM_INTEL" },
 	{ "unlocked",
-	  { true, false, true, VE_OUTSIDE, false, true }, -EOPNOTSUPP, "not locked" },
+	  { true, false, true, VE_OUTSIDE, true }, -EOPNOTSUPP, "not locked" },
+	{ "unreadable", { true, false, false, 0, true }, -EOPNOTSUPP, "cannot be read" },
 	{ "clearcpuid=vmx",
-	  { true, false, true, VE_LOCKED | VE_OUTSIDE, false, true },
+	  { true, false, true, VE_LOCKED | VE_OUTSIDE, true }, -EOPNOTSUPP, "clearcpuid" },
+	{ "clearcpuid=vmx, both allowed",
+	  { true, false, true, VE_LOCKED | VE_INSIDE | VE_OUTSIDE, true },
 	  -EOPNOTSUPP, "kernel disabled" },
 };
 
