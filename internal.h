@@ -34,9 +34,12 @@
  * @enable_cpu: turn the feature on, on this CPU, with interrupts disabled.
  *	Either succeeds or leaves the CPU as it found it.
  * @disable_cpu: turn the feature off, on this CPU, with interrupts
- *	disabled; on error the feature is still on.
- * @emergency_disable_cpu: force the feature off from NMI or crash context.
- *	Idempotent, and safe on a CPU left half way through @enable_cpu.
+ *	disabled.  0 once it is off, whatever turned it off first (VMXOFF
+ *	faulting means the CPU was not in VMX operation); an error only
+ *	where the feature is still on (VMXOFF VMfail).
+ * @emergency_disable_cpu: the same from NMI or crash context, with the
+ *	same meaning of its result.  Idempotent, and safe on a CPU left half
+ *	way through @enable_cpu or @disable_cpu.
  *
  * The core picks one table at load time and calls only through it.
  */
@@ -49,7 +52,7 @@ struct ve_vendor_ops {
 	bool (*cpu_is_on)(void);
 	int (*enable_cpu)(void);
 	int (*disable_cpu)(void);
-	void (*emergency_disable_cpu)(void);
+	int (*emergency_disable_cpu)(void);
 };
 
 extern const struct ve_vendor_ops ve_vmx_ops;
@@ -85,12 +88,26 @@ enum ve_reason {
 /* Far more than any real use needs; keeps every counter from overflowing. */
 #define VE_MAX_REFS	BIT(20)
 
+/*
+ * One CPU's state.  @owned and @on bracket each switch of the hardware, so
+ * that the emergency path, which can interrupt it anywhere, does the right
+ * thing:
+ *
+ *   on:  owned = 1; vendor enable; on = 1
+ *   off: users' ->cpu_disabling; on = 0; vendor disable; owned = 0
+ *
+ * @on means the hardware is on, ours, and usable by users: users'
+ * ->emergency callbacks (VMCLEAR) run only while it is set.  @owned means
+ * the hardware may be on because of us: the emergency path forces it off
+ * while it is set.  A failed disable (VMXOFF VMfail) sets @on again, the
+ * hardware being still on and ours.
+ */
 struct ve_cpu {
 	bool online;		/* between virt_enable's online and offline steps */
 	bool suspended;		/* the last CPU, between suspend and resume */
 	bool system;		/* system-wide references cover this CPU */
-	bool owned;		/* enabling started, disabling not finished */
-	bool on;		/* hardware on, turned on by us */
+	bool owned;		/* enabling started, no disable succeeded since */
+	bool on;		/* enabled by us, not being disabled */
 	unsigned int nr_pinned;	/* per-CPU references of in-kernel users */
 	unsigned int nr_follow;	/* per-CPU references of VE_USER_FOLLOW_ONLINE users */
 	unsigned long nr_enables;

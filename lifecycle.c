@@ -280,13 +280,16 @@ VE_DEFINE_SYSCORE(ve_syscore, ve_suspend, ve_resume, ve_shutdown);
  * interrupts disabled on the crashing CPU).  Users get their ->emergency
  * callback first, and only where the hardware is on (VMCLEAR needs VMX on);
  * then the hardware goes off if, and only if, virt_enable turned it on
- * (even half way), whatever the reference counts.  Takes no locks;
- * idempotent.
+ * (even half way), whatever the reference counts.  A failure means what it
+ * means to ve_hw_off(): the hardware is still on, and ours, and the next
+ * call tries again (without users' callbacks, which have run).  Takes no
+ * locks; idempotent.
  */
 VISIBLE_IF_KUNIT void ve_emergency_disable_cpu(void)
 {
 	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
 	struct virt_enable_user *user;
+	int r;
 
 	WRITE_ONCE(ve_going_down, true);
 
@@ -300,11 +303,17 @@ VISIBLE_IF_KUNIT void ve_emergency_disable_cpu(void)
 
 	if (!READ_ONCE(vc->owned))
 		return;
-	ve_vendor->emergency_disable_cpu();
 	WRITE_ONCE(vc->on, false);
+	barrier();
+	r = ve_vendor->emergency_disable_cpu();
+	barrier();
+	trace_virt_enable_cpu(raw_smp_processor_id(), false, VE_WHY_EMERGENCY, r);
+	if (r) {
+		WRITE_ONCE(vc->nr_disable_failures, vc->nr_disable_failures + 1);
+		return;
+	}
 	WRITE_ONCE(vc->owned, false);
 	WRITE_ONCE(vc->nr_emergencies, vc->nr_emergencies + 1);
-	trace_virt_enable_cpu(raw_smp_processor_id(), false, VE_WHY_EMERGENCY, 0);
 }
 EXPORT_SYMBOL_IF_KUNIT(ve_emergency_disable_cpu);
 

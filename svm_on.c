@@ -110,6 +110,7 @@ fault:
 	return;
 }
 
+/* 0 once EFER.SVME is clear, whoever cleared it; -EIO while it is set. */
 static int ve_svm_clear_svme(void)
 {
 	u64 efer;
@@ -123,11 +124,6 @@ static int ve_svm_clear_svme(void)
 	return wrmsrl_safe(MSR_EFER, efer & ~EFER_SVME) ? -EIO : 0;
 }
 
-static void ve_svm_emergency_disable_cpu(void)
-{
-	ve_svm_clear_svme();
-}
-
 const struct ve_vendor_ops ve_svm_ops = {
 	.name = "svm",
 	.feature = VIRT_ENABLE_SVM,
@@ -135,5 +131,5 @@ const struct ve_vendor_ops ve_svm_ops = {
 	.cpu_is_on = ve_svm_cpu_is_on,
 	.enable_cpu = ve_svm_enable_cpu,
 	.disable_cpu = ve_svm_clear_svme,
-	.emergency_disable_cpu = ve_svm_emergency_disable_cpu,
+	.emergency_disable_cpu = ve_svm_clear_svme,
 };

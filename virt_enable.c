@@ -53,6 +53,9 @@ EXPORT_SYMBOL_IF_KUNIT(ve_armed);
 struct ve_stats ve_stats;
 EXPORT_SYMBOL_IF_KUNIT(ve_stats);
 
+/* The module is pinned by a CPU left on, see ve_disarm(). */
+static bool ve_pinned;
+
 /* References of all users together, each of which pins the module. */
 static atomic_t ve_nr_refs = ATOMIC_INIT(0);
 VISIBLE_IF_KUNIT unsigned int ve_max_refs = VE_MAX_REFS;
@@ -192,9 +195,11 @@ static int ve_hw_on(struct ve_cpu *vc, enum ve_reason why)
 }
 
 /*
- * A failed disable leaves the hardware on, and ours: the emergency path
- * still forces it off for a crash, and a later enable finds it on instead
- * of blaming another hypervisor.
+ * Not on from the moment the disable starts: an emergency half way through
+ * it must not run users' VMCLEARs; still owned until it succeeded, so that
+ * the emergency path forces the hardware off.  A failed disable leaves the
+ * hardware on, and ours: on again, so that a later enable finds it on
+ * instead of blaming another hypervisor, and a later disable tries again.
  */
 static void ve_hw_off(struct ve_cpu *vc, enum ve_reason why)
 {
@@ -202,16 +207,18 @@ static void ve_hw_off(struct ve_cpu *vc, enum ve_reason why)
 
 	if (!vc->on)
 		return;
+	WRITE_ONCE(vc->on, false);
+	barrier();
 	r = ve_vendor->disable_cpu();
+	barrier();
 	trace_virt_enable_cpu(smp_processor_id(), false, why, r);
 	if (r) {
+		WRITE_ONCE(vc->on, true);
 		WRITE_ONCE(vc->nr_disable_failures, vc->nr_disable_failures + 1);
 		pr_err_ratelimited("turning %s off on CPU %u failed: %pe; it stays on\n",
 				   ve_vendor->name, smp_processor_id(), ERR_PTR(r));
 		return;
 	}
-	WRITE_ONCE(vc->on, false);
-	barrier();
 	WRITE_ONCE(vc->owned, false);
 	WRITE_ONCE(vc->nr_disables, vc->nr_disables + 1);
 }
@@ -531,6 +538,10 @@ static int ve_arm(void)
 
 	lockdep_assert_held(&ve_lock);
 
+	/* Still armed: a CPU stayed on, see ve_disarm(). */
+	if (ve_armed)
+		return 0;
+
 	owner = ve_foreign_kvm();
 	if (owner) {
 		atomic_long_inc(&ve_stats.busy);
@@ -562,10 +573,31 @@ static int ve_arm(void)
 	return 0;
 }
 
+/*
+ * Called when the last user left.  A CPU where turning the hardware off
+ * failed is still on, and ours: the emergency hook stays, so that a crash
+ * still forces it off, and with it the module, whose code the hook runs,
+ * until a later last user leaves every CPU off.
+ */
 static void ve_disarm(void)
 {
+	int cpu;
+
 	lockdep_assert_held(&ve_lock);
 
+	for_each_possible_cpu(cpu) {
+		if (!per_cpu_ptr(&ve_cpus, cpu)->owned)
+			continue;
+		pr_warn("%s could not be turned off on CPU %d: keeping the emergency hook, and the module loaded\n",
+			ve_vendor->name, cpu);
+		if (!ve_pinned)
+			__module_get(THIS_MODULE);
+		ve_pinned = true;
+		return;
+	}
+	if (ve_pinned)
+		module_put(THIS_MODULE);
+	ve_pinned = false;
 	ve_emergency_hook_release();
 	ve_cpus_free();
 	ve_armed = false;

@@ -246,28 +246,42 @@ static int ve_vmx_enable_cpu(void)
 	return r;
 }
 
-/* CR4.VMXE cannot be cleared in VMX operation: it stays if VMXOFF failed. */
-static int ve_vmx_disable_cpu(void)
+/*
+ * What VMXOFF's outcome means, the same to both ways of turning VMX off.
+ * VMfail: the CPU stays in VMX operation, where CR4.VMXE cannot be cleared,
+ * so VMX is still on.  A fault (#UD): the CPU was not in VMX operation,
+ * because enabling was interrupted before its VMXON or someone (the
+ * emergency path, another module) did VMXOFF already, so VMX is off once
+ * CR4.VMXE is clear.
+ */
+static int ve_vmx_off(void)
 {
 	int r = ve_vmxoff();
 
-	if (r)
+	if (r == -EIO)
 		return r;
+	if (r)
+		pr_warn_ratelimited("CPU %u: VMXOFF faulted: it was not in VMX operation; VMX is off\n",
+				    smp_processor_id());
 	cr4_clear_bits(X86_CR4_VMXE);
-	intel_pt_handle_vmx(0);
 	return 0;
 }
 
-/*
- * The CPU may have been interrupted half way through enabling: VMXOFF then
- * faults harmlessly because VMXON never happened.
- */
-static void ve_vmx_emergency_disable_cpu(void)
+static int ve_vmx_disable_cpu(void)
+{
+	int r = ve_vmx_off();
+
+	if (!r)
+		intel_pt_handle_vmx(0);
+	return r;
+}
+
+/* From NMI context, as KVM's: leaves Intel PT alone. */
+static int ve_vmx_emergency_disable_cpu(void)
 {
 	if (!(__read_cr4() & X86_CR4_VMXE))
-		return;
-	if (ve_vmxoff() != -EIO)
-		cr4_clear_bits(X86_CR4_VMXE);
+		return 0;
+	return ve_vmx_off();
 }
 
 const struct ve_vendor_ops ve_vmx_ops = {

@@ -19,7 +19,10 @@
 #include <linux/notifier.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <asm/asm.h>
+#include <asm/msr.h>
 #include <asm/msr-index.h>
+#include <asm/tlbflush.h>
 
 #include "../../internal.h"
 #include "../../vendor_checks.h"
@@ -37,7 +40,9 @@ struct ve_fake_cpu {
 	bool allocated;		/* alloc_cpu() ran, free_cpu() did not */
 	int fail_enable;	/* enable_cpu() returns this when non-zero */
 	int fail_disable;	/* disable_cpu() returns this, leaving it on */
+	int fail_emergency;	/* emergency_disable_cpu() too */
 	int fail_alloc;		/* alloc_cpu() returns this when non-zero */
+	bool nmi_in_disable;	/* an emergency interrupts disable_cpu() */
 	unsigned int enables;
 	unsigned int disables;
 	unsigned int emergencies;
@@ -106,15 +111,21 @@ static int ve_fake_disable_cpu(void)
 		f->bad++;
 	f->on = false;
 	f->disables++;
+	/* A crash's NMI between VMXOFF and clearing CR4.VMXE. */
+	if (f->nmi_in_disable)
+		ve_emergency_disable_cpu();
 	return 0;
 }
 
-static void ve_fake_emergency_disable_cpu(void)
+static int ve_fake_emergency_disable_cpu(void)
 {
 	struct ve_fake_cpu *f = this_cpu_ptr(&ve_fake);
 
-	f->on = false;
 	f->emergencies++;
+	if (f->fail_emergency)
+		return f->fail_emergency;
+	f->on = false;
+	return 0;
 }
 
 static const struct ve_vendor_ops ve_fake_ops = {
@@ -1170,34 +1181,159 @@ static void ve_test_emergency_only_where_on(struct kunit *test)
 }
 
 /*
- * VMXOFF (or the EFER write) fails: the CPU stays on and ours, so the
- * emergency path still turns it off and a later enable does not blame
- * another hypervisor.
+ * A crash arrives while a CPU is turning the hardware off, between VMXOFF
+ * and clearing CR4.VMXE: users' emergency callbacks (VMCLEAR would #UD)
+ * no longer run there, and the hardware still ends up off.
+ */
+static void ve_test_emergency_during_disable(struct kunit *test)
+{
+	struct ve_log *log = ve_test_log(test);
+	struct virt_enable_user *a;
+	int i;
+
+	ve_test_need_cpu(test);
+	a = ve_test_recorder(test, 'a', log);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	fake(VE_TEST_CPU)->nmi_in_disable = true;
+	virt_enable_put(a, VE_FAKE_FEATURE);
+
+	KUNIT_EXPECT_EQ(test, ve_find(log, 0, VE_EV_EMERGENCY, 'a', VE_TEST_CPU), -1);
+	for (i = 0; i < log->len; i++)
+		if (log->events[i].kind == VE_EV_EMERGENCY)
+			KUNIT_EXPECT_TRUE_MSG(test, log->events[i].hw_on,
+					      "emergency callback on CPU %u with the hardware off",
+					      log->events[i].ran_on);
+	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->emergencies, 1);
+	KUNIT_EXPECT_FALSE(test, fake(VE_TEST_CPU)->on);
+	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->bad, 0);
+	KUNIT_EXPECT_FALSE(test, ve_state(VE_TEST_CPU)->on);
+	KUNIT_EXPECT_FALSE(test, ve_state(VE_TEST_CPU)->owned);
+	KUNIT_EXPECT_TRUE(test, virt_enable_rebooting());
+}
+
+/*
+ * VMXOFF VMfails (or the EFER write fails): the hardware stays on, and
+ * ours, on the normal and the emergency path alike.  The last user leaving
+ * keeps the emergency hook (and the module it calls), a new first user is
+ * not told that another hypervisor owns the hardware, and a crash still
+ * turns it off.
  */
 static void ve_test_disable_failure_keeps_ownership(struct kunit *test)
 {
+	int before = ve_module_refs();
 	struct virt_enable_user *a;
+	unsigned long failures;
+	int cpu;
 
 	ve_test_need_cpu(test);
-	a = ve_test_user(test, "a", NULL, NULL);
+	a = virt_enable_register("a", NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
 	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
-	fake(VE_TEST_CPU)->fail_disable = -EIO;
+	for_each_online_cpu(cpu)
+		fake(cpu)->fail_disable = -EIO;
 	virt_enable_put(a, VE_FAKE_FEATURE);
-	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
-	KUNIT_EXPECT_TRUE(test, ve_state(VE_TEST_CPU)->on);
-	KUNIT_EXPECT_TRUE(test, ve_state(VE_TEST_CPU)->owned);
-	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_disable_failures, 1);
+	for_each_online_cpu(cpu) {
+		KUNIT_EXPECT_TRUE_MSG(test, fake(cpu)->on, "CPU %d", cpu);
+		KUNIT_EXPECT_TRUE_MSG(test, ve_state(cpu)->on, "CPU %d", cpu);
+		KUNIT_EXPECT_TRUE_MSG(test, ve_state(cpu)->owned, "CPU %d", cpu);
+		KUNIT_EXPECT_EQ_MSG(test, ve_state(cpu)->nr_disable_failures, 1, "CPU %d", cpu);
+	}
 
-	/* Taken again: no false "someone else owns it". */
+	ve_unregister(a);
+	KUNIT_EXPECT_TRUE(test, ve_armed);
+	if (before >= 0)
+		KUNIT_EXPECT_EQ(test, ve_module_refs(), before + 1);
+
+	/* Whichever CPU it registers on: no false "someone else owns it". */
+	a = virt_enable_register("b", NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
 	KUNIT_EXPECT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&ve_stats.busy), 0);
-	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->enables, 1);
+	for_each_online_cpu(cpu)
+		KUNIT_EXPECT_EQ_MSG(test, fake(cpu)->enables, 1, "CPU %d", cpu);
 
-	/* A crash still turns it off. */
+	/* A crash: a failed emergency disable means the same, and is retried. */
+	failures = ve_state(VE_TEST_CPU)->nr_disable_failures;
+	fake(VE_TEST_CPU)->fail_emergency = -EIO;
 	on_each_cpu(ve_emergency_ipi, NULL, 1);
-	KUNIT_EXPECT_FALSE(test, fake(VE_TEST_CPU)->on);
-	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->emergencies, 1);
-	fake(VE_TEST_CPU)->fail_disable = 0;
+	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
+	KUNIT_EXPECT_TRUE(test, ve_state(VE_TEST_CPU)->owned);
+	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_disable_failures, failures + 1);
+	fake(VE_TEST_CPU)->fail_emergency = 0;
+	on_each_cpu(ve_emergency_ipi, NULL, 1);
+	for_each_online_cpu(cpu) {
+		KUNIT_EXPECT_FALSE_MSG(test, fake(cpu)->on, "CPU %d", cpu);
+		KUNIT_EXPECT_FALSE_MSG(test, ve_state(cpu)->owned, "CPU %d", cpu);
+		KUNIT_EXPECT_EQ_MSG(test, fake(cpu)->emergencies, 1 + (cpu == VE_TEST_CPU),
+				    "CPU %d", cpu);
+	}
+
+	/* Every CPU off: the last user leaving releases all. */
+	ve_unregister(a);
+	KUNIT_EXPECT_FALSE(test, ve_armed);
+	if (before >= 0)
+		KUNIT_EXPECT_EQ(test, ve_module_refs(), before);
+}
+
+/* --- the real backend ---------------------------------------------------------- */
+
+struct ve_real_call {
+	bool busy;		/* the hardware was on already: not ours to test */
+	int enable;
+	int disable;
+	bool on_after;
+};
+
+/* Someone else turns the hardware off behind the backend's back. */
+static void ve_real_foreign_off(void)
+{
+	u64 efer;
+
+	if (ve_real_vendor->feature == VIRT_ENABLE_VMX) {
+		/* VMXOFF leaves CR4.VMXE set. */
+		asm volatile("1: vmxoff\n2:\n" _ASM_EXTABLE(1b, 2b) ::: "cc", "memory");
+	} else if (!rdmsrl_safe(MSR_EFER, &efer)) {
+		wrmsrl_safe(MSR_EFER, efer & ~EFER_SVME);
+	}
+}
+
+static void ve_real_fn(void *arg)
+{
+	struct ve_real_call *call = arg;
+
+	call->busy = ve_real_vendor->cpu_is_on();
+	if (call->busy)
+		return;
+	call->enable = ve_real_vendor->enable_cpu();
+	if (call->enable)
+		return;
+	ve_real_foreign_off();
+	call->disable = ve_real_vendor->disable_cpu();
+	call->on_after = ve_real_vendor->cpu_is_on();
+	if (call->on_after && ve_real_vendor->feature == VIRT_ENABLE_VMX)
+		cr4_clear_bits(X86_CR4_VMXE);
+}
+
+/*
+ * The VMX or SVM backend itself, on CPU 0: a disable that finds the
+ * hardware already off reports it off and leaves it off.  VMXOFF faults
+ * there, meaning that the CPU is not in VMX operation, and CR4.VMXE, which
+ * the other VMXOFF left set, must be cleared.
+ */
+static void ve_test_real_disable_after_foreign_off(struct kunit *test)
+{
+	struct ve_real_call call = {};
+
+	if (ve_real_vendor->alloc_cpu)
+		KUNIT_ASSERT_EQ(test, ve_real_vendor->alloc_cpu(0), 0);
+	smp_call_function_single(0, ve_real_fn, &call, 1);
+	if (ve_real_vendor->free_cpu)
+		ve_real_vendor->free_cpu(0);
+	if (call.busy)
+		kunit_skip(test, "%s is on already on CPU 0", ve_real_vendor->name);
+	KUNIT_ASSERT_EQ(test, call.enable, 0);
+	KUNIT_EXPECT_EQ(test, call.disable, 0);
+	KUNIT_EXPECT_FALSE(test, call.on_after);
 }
 
 /* Unregistering drops exactly the module references its references took. */
@@ -1646,7 +1782,9 @@ static struct kunit_case ve_test_cases[] = {
 	KUNIT_CASE(ve_test_resume_fails),
 	KUNIT_CASE(ve_test_emergency),
 	KUNIT_CASE(ve_test_emergency_only_where_on),
+	KUNIT_CASE(ve_test_emergency_during_disable),
 	KUNIT_CASE(ve_test_disable_failure_keeps_ownership),
+	KUNIT_CASE(ve_test_real_disable_after_foreign_off),
 	KUNIT_CASE(ve_test_unregister_balance),
 	KUNIT_CASE(ve_test_lazy_memory),
 	KUNIT_CASE(ve_test_prepare_fails),

@@ -29,8 +29,8 @@ TDX_GLOBAL_INIT = """\tcpus_read_lock();
 # name: (file, old, new, the failure that must appear, [more (old, new)])
 M = {
  "hw_off_forgets": ("virt_enable.c",
-    "ERR_PTR(r));\n\t\treturn;\n\t}\n\tWRITE_ONCE(vc->on, false);",
-    "ERR_PTR(r));\n\t}\n\tWRITE_ONCE(vc->on, false);",
+    "ERR_PTR(r));\n\t\treturn;\n\t}\n\tWRITE_ONCE(vc->owned, false);",
+    "ERR_PTR(r));\n\t}\n\tWRITE_ONCE(vc->owned, false);",
     "kunit: ve_test_disable_failure_keeps_ownership"),
  "emergency_everywhere": ("lifecycle.c",
     "\tif (READ_ONCE(vc->on)) {\n\t\trcu_read_lock();",
@@ -76,6 +76,18 @@ M = {
       "static void ve_tdx_early(void *info)\n{\n\tve_tdx_cpu_enabled(smp_processor_id(), NULL);\n}\n\nstatic const struct virt_enable_user_ops ve_tdx_user_ops")]),
  "tdx_global_init_first": ("tdx_hooks.c", TDX_GET_REF + TDX_GLOBAL_INIT,
     TDX_GLOBAL_INIT + TDX_GET_REF, "kunit: ve_test_tdx_bringup"),
+ # The last user leaving releases the emergency hook over a CPU still on.
+ "disarm_despite_owned": ("virt_enable.c",
+    "\t\tif (!per_cpu_ptr(&ve_cpus, cpu)->owned)\n\t\t\tcontinue;",
+    "\t\tif (true)\n\t\t\tcontinue;",
+    "kunit: ve_test_disable_failure_keeps_ownership"),
+ # "on" cleared only once the vendor disable returned.
+ "on_cleared_after_disable": ("virt_enable.c",
+    "\tWRITE_ONCE(vc->on, false);\n\tbarrier();\n\tr = ve_vendor->disable_cpu();",
+    "\tr = ve_vendor->disable_cpu();",
+    "kunit: ve_test_emergency_during_disable",
+    [("\tWRITE_ONCE(vc->owned, false);\n\tWRITE_ONCE(vc->nr_disables,",
+      "\tWRITE_ONCE(vc->on, false);\n\tWRITE_ONCE(vc->owned, false);\n\tWRITE_ONCE(vc->nr_disables,")]),
 }
 
 SUITE = {"debugfs_world_readable": "selftests"}
