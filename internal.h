@@ -148,6 +148,7 @@ extern const struct ve_vendor_ops *ve_vendor;
 extern struct mutex ve_lock;
 extern struct list_head ve_users;
 extern unsigned int ve_nr_system_users;
+extern bool ve_lagging;
 extern bool ve_going_down;
 extern bool ve_armed;
 extern struct ve_stats ve_stats;

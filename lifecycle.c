@@ -195,13 +195,17 @@ VISIBLE_IF_KUNIT void ve_resume(void)
 	vc->suspended = false;
 	r = ve_cpu_reconcile(vc, VE_WHY_RESUME);
 	if (r) {
-		/* Nothing half done: off, with every user stopped, and said so. */
+		/*
+		 * Nothing half done: off, with every user stopped, and said
+		 * so.  The next change of references tries again.
+		 */
 		ve_stats.resume_failures++;
 		pr_err("re-enabling %s on CPU %u after resume failed: %pe; it stays off\n",
 		       ve_vendor->name, smp_processor_id(), ERR_PTR(r));
 		vc->suspended = true;
 		ve_cpu_reconcile(vc, VE_WHY_ROLLBACK);
 		vc->suspended = false;
+		ve_lagging = true;
 	}
 	ve_users_resume();
 	mutex_unlock(&ve_lock);

@@ -19,7 +19,8 @@
  * offline CPU, under both locks), so per-CPU references need no lock and
  * work from any context but NMI, including other CPU-hotplug callbacks.
  * The users list is RCU-protected for the emergency path, which runs in NMI
- * context and takes no locks.
+ * context and takes no locks, and for per-CPU references, which may start
+ * users on their CPU.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -47,6 +48,8 @@ LIST_HEAD(ve_users);
 EXPORT_SYMBOL_IF_KUNIT(ve_users);
 unsigned int ve_nr_system_users;
 EXPORT_SYMBOL_IF_KUNIT(ve_nr_system_users);
+/* A CPU lags behind the system-wide references: its resume failed. */
+bool ve_lagging;
 bool ve_going_down;
 bool ve_armed;
 EXPORT_SYMBOL_IF_KUNIT(ve_armed);
@@ -252,6 +255,27 @@ static bool ve_user_active(struct virt_enable_user *user)
 	return ve_has_cpu_callbacks(user) && this_cpu_ptr(user->cpu)->active;
 }
 
+/*
+ * Start, in order, the users whose references cover this CPU and that did
+ * not start here yet.  Interrupts are disabled, which makes this an RCU
+ * reader of the users list: per-CPU references call it without ve_lock.
+ */
+static int ve_users_start(struct ve_cpu *vc)
+{
+	struct virt_enable_user *user;
+	int r;
+
+	list_for_each_entry_rcu(user, &ve_users, node) {
+		if (ve_has_cpu_callbacks(user) && !ve_user_active(user) &&
+		    ve_user_covers(user, vc)) {
+			r = ve_user_start(user);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
 /**
  * ve_cpu_reconcile() - bring this CPU in line with the references
  * @vc: this CPU's state.
@@ -280,18 +304,29 @@ int ve_cpu_reconcile(struct ve_cpu *vc, enum ve_reason why)
 	}
 
 	r = ve_hw_on(vc, why);
-	if (r)
-		return r;
+	return r ?: ve_users_start(vc);
+}
 
-	list_for_each_entry(user, &ve_users, node) {
-		if (ve_has_cpu_callbacks(user) && !ve_user_active(user) &&
-		    ve_user_covers(user, vc)) {
-			r = ve_user_start(user);
-			if (r)
-				return r;
-		}
+/*
+ * The same after @user's per-CPU references on this CPU changed, without
+ * ve_lock: @user is the only one that can have stopped covering the CPU,
+ * while the others may still be waiting to start after a failed resume.
+ */
+static int ve_cpu_sync(struct ve_cpu *vc, struct virt_enable_user *user,
+		       enum ve_reason why)
+{
+	int r;
+
+	if (ve_user_active(user) && !ve_user_covers(user, vc))
+		ve_user_stop(user);
+
+	if (!ve_cpu_wanted(vc)) {
+		ve_hw_off(vc, why);
+		return 0;
 	}
-	return 0;
+
+	r = ve_hw_on(vc, why);
+	return r ?: ve_users_start(vc);
 }
 
 struct ve_broadcast_call {
@@ -330,6 +365,8 @@ int ve_broadcast(enum ve_reason why)
 
 	ve_stats.broadcasts++;
 	on_each_cpu(ve_reconcile_ipi, &call, 1);
+	if (!call.error)
+		ve_lagging = false;
 	return call.error;
 }
 
@@ -345,13 +382,14 @@ static void ve_set_system(struct virt_enable_user *user, bool system)
 /*
  * Called after @user joined or left the system-wide users.  Only the first
  * to join and the last to leave switch hardware; in between, a user needs a
- * broadcast only to run its own callbacks.
+ * broadcast only to run its own callbacks, or to bring back a CPU that
+ * lags behind since its resume failed.
  */
 static bool ve_needs_broadcast(struct virt_enable_user *user)
 {
 	bool edge = user->system ? ve_nr_system_users == 1 : !ve_nr_system_users;
 
-	return edge || ve_has_cpu_callbacks(user);
+	return edge || ve_has_cpu_callbacks(user) || ve_lagging;
 }
 
 static int ve_get_system(struct virt_enable_user *user, bool permanent)
@@ -432,14 +470,11 @@ static int ve_get_cpu(struct virt_enable_user *user)
 
 	uc->refs++;
 	(*ve_cpu_count(vc, user))++;
-	r = ve_hw_on(vc, VE_WHY_REFERENCE);
-	if (!r && ve_has_cpu_callbacks(user) && !uc->active)
-		r = ve_user_start(user);
+	r = ve_cpu_sync(vc, user, VE_WHY_REFERENCE);
 	if (r) {
 		uc->refs--;
 		(*ve_cpu_count(vc, user))--;
-		if (!ve_cpu_wanted(vc))
-			ve_hw_off(vc, VE_WHY_ROLLBACK);
+		ve_cpu_sync(vc, user, VE_WHY_ROLLBACK);
 		ve_refs_release(1);
 	}
 out:
@@ -457,10 +492,7 @@ static unsigned int ve_put_cpu_refs(struct virt_enable_user *user,
 
 	uc->refs -= dropped;
 	*ve_cpu_count(vc, user) -= dropped;
-	if (ve_user_active(user) && !ve_user_covers(user, vc))
-		ve_user_stop(user);
-	if (!ve_cpu_wanted(vc))
-		ve_hw_off(vc, VE_WHY_REFERENCE);
+	ve_cpu_sync(vc, user, VE_WHY_REFERENCE);
 	return dropped;
 }
 
@@ -801,7 +833,7 @@ void ve_unregister(struct virt_enable_user *user)
 	mutex_unlock(&ve_lock);
 	cpus_read_unlock();
 
-	/* The emergency path may still be looking at it. */
+	/* The emergency path or a per-CPU reference may still see it. */
 	synchronize_rcu();
 	free_percpu(user->cpu);
 	kfree(user);
@@ -920,7 +952,8 @@ EXPORT_SYMBOL_GPL(virt_enable_put);
  * Context: any context but NMI; does not sleep.
  * Return: 0; -EOPNOTSUPP, -EBUSY, -ESHUTDOWN, -EOVERFLOW as
  * virt_enable_get(); -ENODEV between suspend and resume; or the error of
- * enabling or of @user's ->cpu_enabled.
+ * enabling or of a user's ->cpu_enabled (those of other users too, where a
+ * failed resume left them stopped on this CPU).
  */
 int virt_enable_get_cpu(struct virt_enable_user *user,
 			enum virt_enable_feature feature)
@@ -995,6 +1028,7 @@ int ve_core_init(const struct ve_vendor_ops *vendor)
 	ve_vendor = vendor;
 	ve_going_down = false;
 	ve_armed = false;
+	ve_lagging = false;
 	ve_nr_system_users = 0;
 	memset(&ve_stats, 0, sizeof(ve_stats));
 	for_each_possible_cpu(cpu)

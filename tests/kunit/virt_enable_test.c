@@ -1118,6 +1118,62 @@ static void ve_test_resume_fails(struct kunit *test)
 	mutex_unlock(&ve_lock);
 }
 
+static const char *const ve_recoveries[] = {
+	"a system-wide get", "a per-CPU get on that CPU",
+};
+
+static void ve_recovery_desc(const char *const *what, char *desc)
+{
+	strscpy(desc, *what, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(ve_recovery, ve_recoveries, ve_recovery_desc);
+
+/*
+ * After a failed resume the CPU lags behind the references held: the next
+ * change of references brings it back, with every user that they cover,
+ * even one that would otherwise do no hardware work.
+ */
+static void ve_test_resume_failure_recovers(struct kunit *test)
+{
+	const char *const *what = test->param_value;
+	struct ve_log *log = ve_test_log(test);
+	struct virt_enable_user *a, *b, *c;
+	unsigned int cpu;
+	int r, mark;
+
+	a = ve_test_recorder(test, 'a', log);
+	b = ve_test_recorder(test, 'b', log);
+	c = ve_test_user(test, "c", NULL, NULL);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(b, VE_FAKE_FEATURE), 0);
+
+	local_irq_disable();
+	cpu = smp_processor_id();
+	r = ve_suspend();
+	ve_rec(b)->fail_cpu = cpu;
+	if (!r)
+		ve_resume();
+	local_irq_enable();
+	KUNIT_ASSERT_EQ(test, r, 0);
+	KUNIT_ASSERT_FALSE(test, fake(cpu)->on);
+	ve_rec(b)->fail_cpu = -1;
+
+	mark = log->len;
+	if (what == &ve_recoveries[0])
+		KUNIT_EXPECT_EQ(test, virt_enable_get(c, VE_FAKE_FEATURE), 0);
+	else
+		KUNIT_EXPECT_EQ(test, ve_test_cpu_ref(c, cpu, true), 0);
+	KUNIT_EXPECT_TRUE(test, fake(cpu)->on);
+	KUNIT_EXPECT_TRUE(test, ve_state(cpu)->on);
+	KUNIT_EXPECT_TRUE(test, per_cpu_ptr(a->cpu, cpu)->active);
+	KUNIT_EXPECT_TRUE(test, per_cpu_ptr(b->cpu, cpu)->active);
+	KUNIT_EXPECT_LT(test, ve_find(log, mark, VE_EV_ENABLED, 'a', cpu),
+			ve_find(log, mark, VE_EV_ENABLED, 'b', cpu));
+	KUNIT_EXPECT_GE(test, ve_find(log, mark, VE_EV_ENABLED, 'a', cpu), 0);
+	KUNIT_EXPECT_EQ(test, fake(cpu)->bad, 0);
+}
+
 /* --- emergency and failures to turn off -------------------------------------------- */
 
 static void ve_emergency_ipi(void *unused)
@@ -1780,6 +1836,7 @@ static struct kunit_case ve_test_cases[] = {
 	KUNIT_CASE(ve_test_suspend),
 	KUNIT_CASE(ve_test_suspend_while_busy),
 	KUNIT_CASE(ve_test_resume_fails),
+	KUNIT_CASE_PARAM(ve_test_resume_failure_recovers, ve_recovery_gen_params),
 	KUNIT_CASE(ve_test_emergency),
 	KUNIT_CASE(ve_test_emergency_only_where_on),
 	KUNIT_CASE(ve_test_emergency_during_disable),

@@ -88,6 +88,17 @@ M = {
     "kunit: ve_test_emergency_during_disable",
     [("\tWRITE_ONCE(vc->owned, false);\n\tWRITE_ONCE(vc->nr_disables,",
       "\tWRITE_ONCE(vc->on, false);\n\tWRITE_ONCE(vc->owned, false);\n\tWRITE_ONCE(vc->nr_disables,")]),
+ # After a failed resume, a system-wide get that switches nothing.
+ "resume_lag_ignored": ("virt_enable.c",
+    "\treturn edge || ve_has_cpu_callbacks(user) || ve_lagging;",
+    "\treturn edge || ve_has_cpu_callbacks(user);",
+    "kunit: ve_test_resume_failure_recovers: a system-wide get"),
+ # ...and a per-CPU get that starts only its own user.
+ "percpu_get_starts_itself": ("virt_enable.c",
+    "\tr = ve_hw_on(vc, why);\n\treturn r ?: ve_users_start(vc);\n}\n\nstruct",
+    "\tr = ve_hw_on(vc, why);\n\tif (!r && ve_has_cpu_callbacks(user) && !ve_user_active(user) &&\n"
+    "\t    ve_user_covers(user, vc))\n\t\tr = ve_user_start(user);\n\treturn r;\n}\n\nstruct",
+    "kunit: ve_test_resume_failure_recovers: a per-CPU get on that CPU"),
 }
 
 SUITE = {"debugfs_world_readable": "selftests"}
