@@ -22,7 +22,9 @@
  * or SIGTERM/SIGINT arrives.  With --cpu the vCPU thread is pinned there
  * and pins itself back whenever CPU hotplug has moved it away and the CPU
  * is back, counting its arrivals.  --status FILE is rewritten every 50 ms
- * with the running counts, for a test driving hotplug or suspend under it.
+ * with the running counts, for a test driving hotplug or suspend under it;
+ * --nice N lowers its priority, so that such a test's shell is not slowed
+ * down where it shares a CPU with the vCPU (a slow emulator, a CPU gone).
  * The result is one line per vCPU, "ok - vcpuN: loop: E exits in
  * sequence ..." or "not ok - ...: why"; the exit status is 0 only if every
  * vCPU made at least one exit and every exit was in sequence.
@@ -77,7 +79,7 @@ struct vcpu {
 };
 
 static struct {
-	int value, vcpus, cpu, hold, repeat, loop;
+	int value, vcpus, cpu, hold, repeat, loop, nice;
 	const char *stop_file, *status_file;
 } opt = { .value = 42, .vcpus = 1, .cpu = -1, .hold = 0, .repeat = 1, .loop = -1 };
 
@@ -518,7 +520,7 @@ static void print_usage(void)
 	fputs("usage: kvm_guest_test [--value N] [--vcpus N] [--cpu C] [--hold SECONDS]\n"
 	      "                      [--repeat N]\n"
 	      "       kvm_guest_test --loop SECONDS [--vcpus N] [--cpu C] [--hold SECONDS]\n"
-	      "                      [--stop-file PATH] [--status PATH]\n", stderr);
+	      "                      [--stop-file PATH] [--status PATH] [--nice N]\n", stderr);
 	exit(2);
 }
 
@@ -531,6 +533,7 @@ int main(int argc, char **argv)
 		{ "hold", &opt.hold, 0, 86400 },
 		{ "repeat", &opt.repeat, 1, 1000000 },
 		{ "loop", &opt.loop, 0, 86400 },
+		{ "nice", &opt.nice, 0, 19 },
 	};
 	static const struct { const char *name; const char **val; } strings[] = {
 		{ "stop-file", &opt.stop_file },
@@ -578,6 +581,12 @@ int main(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		sa.sa_handler = on_kick;
 		sigaction(SIGUSR1, &sa, NULL);
+	}
+	/* Before the vCPU threads, which inherit it; -1 is also a nice value. */
+	errno = 0;
+	if (opt.nice && nice(opt.nice) == -1 && errno) {
+		perror("kvm_guest_test: nice");
+		return 2;
 	}
 	if (opt.value + opt.vcpus - 1 > 255) {
 		fprintf(stderr, "kvm_guest_test: --value + --vcpus - 1 must fit in a byte\n");
