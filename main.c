@@ -36,12 +36,13 @@ static int __init virt_enable_init(void)
 	int r;
 
 	vendor = ve_vendor_select();
-	if (IS_ERR(vendor))
-		return PTR_ERR(vendor);
+	r = PTR_ERR_OR_ZERO(vendor);
+	if (r)
+		goto out;
 
 	r = ve_core_init(vendor);
 	if (r)
-		return r;
+		goto out;
 	r = ve_watch_kvm_modules();
 	if (r)
 		goto err_core;
@@ -63,6 +64,9 @@ err_watch:
 	ve_unwatch_kvm_modules();
 err_core:
 	ve_core_exit();
+out:
+	/* Built in, the exported functions stay, and refuse every user. */
+	pr_err("not started: %pe\n", ERR_PTR(r));
 	return r;
 }
 

@@ -216,7 +216,10 @@ EXPORT_SYMBOL_IF_KUNIT(ve_tdx_active);
 /* At load, with the tdx= policy given to the module. */
 int ve_tdx_init(void)
 {
-	if (ve_vendor->feature != VIRT_ENABLE_VMX)
-		return ve_tdx_policy == VE_TDX_ON ? -ENODEV : 0;
-	return ve_tdx_start(&ve_tdx_real_ops, ve_tdx_policy);
+	if (ve_vendor->feature == VIRT_ENABLE_VMX)
+		return ve_tdx_start(&ve_tdx_real_ops, ve_tdx_policy);
+	if (ve_tdx_policy != VE_TDX_ON)
+		return 0;
+	pr_err("tdx=on, but this machine has no VMX: TDX needs an Intel CPU\n");
+	return -ENODEV;
 }

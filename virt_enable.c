@@ -40,6 +40,8 @@
 
 const struct ve_vendor_ops *ve_vendor __read_mostly;
 EXPORT_SYMBOL_IF_KUNIT(ve_vendor);
+/* Between ve_core_init() and ve_core_exit(): nothing works outside. */
+static bool ve_running;
 DEFINE_PER_CPU(struct ve_cpu, ve_cpus);
 /* Users, system-wide references, hotplug and shutdown: see above. */
 DEFINE_MUTEX(ve_lock);
@@ -74,6 +76,8 @@ const char *ve_feature_name(enum virt_enable_feature feature)
 		return "vmx";
 	case VIRT_ENABLE_SVM:
 		return "svm";
+	case VIRT_ENABLE_NONE:
+		break;
 	}
 	return "none";
 }
@@ -89,8 +93,14 @@ int ve_feature_parse(const char *name, enum virt_enable_feature *feature)
 	return 0;
 }
 
+/*
+ * Every export but virt_enable_register() checks here that the core runs:
+ * built in, its symbols outlive an initialization that failed.
+ */
 static int ve_check_feature(enum virt_enable_feature feature)
 {
+	if (!READ_ONCE(ve_running))
+		return -ENODEV;
 	return feature == ve_vendor->feature ? 0 : -EOPNOTSUPP;
 }
 
@@ -686,7 +696,9 @@ struct virt_enable_user *ve_register(const char *name,
 
 	cpus_read_lock();
 	mutex_lock(&ve_lock);
-	if (ve_going_down)
+	if (!ve_running)
+		r = -ENODEV;
+	else if (ve_going_down)
 		r = -ESHUTDOWN;
 	else
 		r = ve_name_available(name);
@@ -723,7 +735,8 @@ EXPORT_SYMBOL_IF_KUNIT(ve_register);
  * Context: process context, may sleep; not from a CPU hotplug callback.
  * Return: the user, or an ERR_PTR(): -EINVAL for a bad name, -EEXIST for a
  * name in use, -EUSERS past 1024 users, -ENOMEM, -EBUSY as above,
- * -ESHUTDOWN if the system is going down.
+ * -ESHUTDOWN if the system is going down, -ENODEV if virt_enable is not
+ * running (built in, its initialization failed).
  */
 struct virt_enable_user *virt_enable_register(const char *name,
 					      const struct virt_enable_user_ops *ops,
@@ -878,8 +891,8 @@ EXPORT_SYMBOL_GPL(virt_enable_unregister);
  * Context: process context, may sleep; not from a CPU hotplug callback.
  * Return: 0; -EOPNOTSUPP for the wrong feature; -EBUSY if another
  * hypervisor has the feature on; -ESHUTDOWN once the system is going down;
- * -EOVERFLOW past VE_MAX_REFS references; or the error of the failing CPU
- * or callback.
+ * -EOVERFLOW past VE_MAX_REFS references; -ENODEV if virt_enable is not
+ * running; or the error of the failing CPU or callback.
  */
 int virt_enable_get(struct virt_enable_user *user,
 		    enum virt_enable_feature feature)
@@ -950,7 +963,7 @@ EXPORT_SYMBOL_GPL(virt_enable_put);
  * on the result.
  *
  * Context: any context but NMI; does not sleep.
- * Return: 0; -EOPNOTSUPP, -EBUSY, -ESHUTDOWN, -EOVERFLOW as
+ * Return: 0; -EOPNOTSUPP, -EBUSY, -ESHUTDOWN, -EOVERFLOW, -ENODEV as
  * virt_enable_get(); -ENODEV between suspend and resume; or the error of
  * enabling or of a user's ->cpu_enabled (those of other users too, where a
  * failed resume left them stopped on this CPU).
@@ -988,12 +1001,13 @@ EXPORT_SYMBOL_GPL(virt_enable_put_cpu);
 /**
  * virt_enable_feature() - the extension this machine offers
  *
- * Return: %VIRT_ENABLE_VMX or %VIRT_ENABLE_SVM.  virt_enable does not load
- * on a machine that offers neither.
+ * Return: %VIRT_ENABLE_VMX or %VIRT_ENABLE_SVM; %VIRT_ENABLE_NONE when
+ * virt_enable is not running, which only a built-in virt_enable whose
+ * initialization failed can report (as a module it does not load).
  */
 enum virt_enable_feature virt_enable_feature(void)
 {
-	return ve_vendor->feature;
+	return READ_ONCE(ve_running) ? ve_vendor->feature : VIRT_ENABLE_NONE;
 }
 EXPORT_SYMBOL_GPL(virt_enable_feature);
 
@@ -1023,7 +1037,7 @@ EXPORT_SYMBOL_GPL(virt_enable_rebooting);
  */
 int ve_core_init(const struct ve_vendor_ops *vendor)
 {
-	int cpu;
+	int cpu, r;
 
 	ve_vendor = vendor;
 	ve_going_down = false;
@@ -1033,7 +1047,9 @@ int ve_core_init(const struct ve_vendor_ops *vendor)
 	memset(&ve_stats, 0, sizeof(ve_stats));
 	for_each_possible_cpu(cpu)
 		memset(per_cpu_ptr(&ve_cpus, cpu), 0, sizeof(struct ve_cpu));
-	return ve_lifecycle_init();
+	r = ve_lifecycle_init();
+	WRITE_ONCE(ve_running, !r);
+	return r;
 }
 EXPORT_SYMBOL_IF_KUNIT(ve_core_init);
 
@@ -1041,12 +1057,14 @@ EXPORT_SYMBOL_IF_KUNIT(ve_core_init);
  * ve_core_exit() - stop the core
  *
  * Module references keep this from running while any reference is held;
- * the checks are for the core's own consistency.
+ * the checks are for the core's own consistency.  From here on every
+ * export refuses: built in, after a failed initialization, they stay.
  */
 void ve_core_exit(void)
 {
 	int cpu;
 
+	WRITE_ONCE(ve_running, false);
 	ve_lifecycle_exit();
 	WARN_ON(!list_empty(&ve_users));
 	WARN_ON(atomic_read(&ve_nr_refs));

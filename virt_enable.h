@@ -15,6 +15,8 @@
 
 /**
  * enum virt_enable_feature - hardware virtualization extensions
+ * @VIRT_ENABLE_NONE: neither: what virt_enable_feature() says when
+ *	virt_enable is not running (built in, its initialization failed).
  * @VIRT_ENABLE_VMX: Intel VMX, turned on with CR4.VMXE and VMXON.
  * @VIRT_ENABLE_SVM: AMD SVM, turned on with EFER.SVME.
  *
@@ -22,7 +24,8 @@
  * -EOPNOTSUPP.
  */
 enum virt_enable_feature {
-	VIRT_ENABLE_VMX = 1,
+	VIRT_ENABLE_NONE,
+	VIRT_ENABLE_VMX,
 	VIRT_ENABLE_SVM,
 };
 

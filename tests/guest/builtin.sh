@@ -1,12 +1,37 @@
 # SPDX-License-Identifier: GPL-2.0
 # virt_enable built into the kernel (CONFIG_VIRT_ENABLE=y): present from
 # boot, never unloaded, and the same rules as the module.
+#
+# Booted with virt_enable.tdx=on on a machine without TDX, its
+# initialization fails at boot, and its exported functions stay: then
+# every user is refused, the patched KVM included, and nothing turns on.
 . /tests/lib.sh
 VE_SUITE=builtin
 F=$VE_FEATURE
 KVM=$(ve_kvm_module)
+TU=/sys/kernel/debug/ve_testuser/control
 
 ve_probe_load
+if [ "$(ve_param virt_enable.tdx)" = on ]; then
+	ve_check "initialization failed at boot, saying why" eval \
+		've_dmesg_has "virt_enable: TDX: tdx=on, but" && ve_dmesg_has "virt_enable: not started: -"'
+	ve_check "no debugfs, no sysfs" eval '[ ! -e $VE_DIR ] && [ ! -e /sys/kernel/virt_enable ]'
+	ve_mark
+	ve_check "the patched $KVM refuses to load" ve_not modprobe "$KVM" 2>/dev/null
+	ve_check "...saying that virt_enable does not run" \
+		eval 've_since_mark | grep -qE "kvm(_amd|_intel)?: .*virt_enable"'
+	ve_check "...and is not loaded" [ ! -e /sys/module/"$KVM" ]
+	modprobe ve_testuser
+	exec 3>$TU
+	ve_check "another in-kernel user's registration fails with ENODEV" \
+		ve_cmd_fails 3 "register other" "No such device"
+	exec 3>&-
+	ve_check "nothing on (hardware)" ve_all_hw 0
+	ve_check "CPU 1 offline and online: still nothing on (hardware)" \
+		eval 've_set_online 1 0 && ve_set_online 1 1 && ve_all_hw 0'
+	rmmod ve_testuser
+	exit 0
+fi
 ve_check "debugfs is there from boot, nothing loaded" [ -r $VE_STATE ]
 ve_check "built in, not a loadable module" [ ! -e /sys/module/virt_enable/initstate ]
 ve_check "state names feature $F" ve_same "$(ve_field feature)" "$F"

@@ -674,6 +674,33 @@ static void ve_test_duplicate_name(struct kunit *test)
 			-EEXIST);
 }
 
+/*
+ * The core is not running (built in, its initialization failed, its
+ * symbols stay): every export refuses, and nothing turns on.
+ */
+static void ve_test_not_running(struct kunit *test)
+{
+	struct virt_enable_user *user;
+	struct virt_enable_user stale = { .name = "stale" };
+
+	ve_core_exit();
+	user = virt_enable_register("a", NULL, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(user), -ENODEV);
+	if (!IS_ERR(user))
+		ve_unregister(user);
+	KUNIT_EXPECT_EQ(test, virt_enable_feature(), VIRT_ENABLE_NONE);
+	KUNIT_EXPECT_EQ(test, virt_enable_get(&stale, VE_FAKE_FEATURE), -ENODEV);
+	KUNIT_EXPECT_EQ(test, virt_enable_get_permanent(&stale, VE_FAKE_FEATURE), -ENODEV);
+	KUNIT_EXPECT_EQ(test, virt_enable_get_cpu(&stale, VE_FAKE_FEATURE), -ENODEV);
+	KUNIT_EXPECT_EQ(test, ve_put(&stale, VE_FAKE_FEATURE, VE_REF_SYSTEM), -ENODEV);
+	KUNIT_EXPECT_EQ(test, ve_put(&stale, VE_FAKE_FEATURE, VE_REF_CPU), -ENODEV);
+	KUNIT_EXPECT_FALSE(test, ve_armed);
+	KUNIT_EXPECT_EQ(test, ve_refs_held(), 0);
+	ve_expect_all(test, false, 0, 0);
+	/* For the case's end, which stops the core. */
+	KUNIT_ASSERT_EQ(test, ve_core_init(&ve_fake_ops), 0);
+}
+
 /* --- user callbacks and hotplug ---------------------------------------------- */
 
 /* Each CPU saw @id enabled, then disabled, with the hardware on both times. */
@@ -1825,6 +1852,7 @@ static struct kunit_case ve_test_cases[] = {
 	KUNIT_CASE(ve_test_reference_bound),
 	KUNIT_CASE(ve_test_user_bound),
 	KUNIT_CASE(ve_test_duplicate_name),
+	KUNIT_CASE(ve_test_not_running),
 	KUNIT_CASE(ve_test_callbacks),
 	KUNIT_CASE(ve_test_failing_callback),
 	KUNIT_CASE(ve_test_percpu_from_hotplug),

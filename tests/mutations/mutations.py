@@ -99,6 +99,11 @@ M = {
     "\tr = ve_hw_on(vc, why);\n\tif (!r && ve_has_cpu_callbacks(user) && !ve_user_active(user) &&\n"
     "\t    ve_user_covers(user, vc))\n\t\tr = ve_user_start(user);\n\treturn r;\n}\n\nstruct",
     "kunit: ve_test_resume_failure_recovers: a per-CPU get on that CPU"),
+ # Built in, a failed initialization leaves the exports live.
+ "api_live_after_failed_init": ("virt_enable.c",
+    "\tif (!ve_running)\n\t\tr = -ENODEV;\n\telse if (ve_going_down)",
+    "\tif (ve_going_down)",
+    "kunit: ve_test_not_running"),
 }
 
 SUITE = {"debugfs_world_readable": "selftests"}
