@@ -1726,6 +1726,8 @@ static void ve_test_tdx_bringup(struct kunit *test)
 	tdx = ve_tdx_find_user();
 	KUNIT_ASSERT_NOT_NULL(test, tdx);
 	KUNIT_EXPECT_EQ(test, tdx->nr_permanent, 1);
+	/* As the default does at load: the permanent reference pins the module. */
+	KUNIT_EXPECT_EQ(test, ve_refs_held(), 1);
 }
 
 static void ve_test_tdx_permanent(struct kunit *test)

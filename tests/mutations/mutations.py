@@ -104,6 +104,11 @@ M = {
     "\tif (!ve_running)\n\t\tr = -ENODEV;\n\telse if (ve_going_down)",
     "\tif (ve_going_down)",
     "kunit: ve_test_not_running"),
+ # tdx=auto, the default, does not bring TDX up at load.
+ "tdx_auto_stays_down": ("tdx_hooks.c",
+    "\tif (policy == VE_TDX_OFF) {",
+    "\tif (policy != VE_TDX_ON) {",
+    "kunit: ve_test_tdx_bringup"),
 }
 
 SUITE = {"debugfs_world_readable": "selftests"}
