@@ -17,8 +17,17 @@
 #          vCPU once executed text_poke_bp's int3 after the patch had
 #          completed ("Oops: int3" in Debian's kernel).  Our kernels have
 #          no JUMP_LABEL.
+#          Real S3: the guest's ACPI offers S3 (PIIX4_PM.disable_s3=0) and
+#          the kernel command line says "ve.s3=wake": a guest that prints
+#          "VE: s3: sleeping" and then suspends to RAM is woken through a
+#          QMP socket (tests/vm/qmp-wake.py: system_wakeup, once QEMU says
+#          it is suspended).
 #   bochs  Bochs, corei7_haswell_4770 (zambezi for a second SVM): the only
 #          emulator here that executes VMXON.  Defaults: 2 CPUs, 900 s.
+#          Real S3 needs no help: on the guest's S3 request Bochs resets the
+#          whole machine at once (every CPU loses its state, memory stays)
+#          and its BIOS resumes at the kernel's wake vector, so the kernel
+#          command line says "ve.s3=wake" here too.
 #
 # Both: 512 MB, marker VE-DONE, kernel command line "console=ttyS0 panic=-1"
 # plus --append.  Exit status: 0 marker seen, 2 timeout, 3 guest ended
@@ -71,12 +80,29 @@ bochs_pid=	# bochs-bin, in the session script(1) made for it
 
 qemu_start() {
 	# -no-reboot turns the guest's panic=-1 reboot into an exit; serial
-	# to the log only, and no monitor, so nothing touches the terminal.
+	# to the log only, and no monitor, so nothing touches the terminal;
+	# QMP on a socket, to wake the guest from S3.
 	qemu-system-x86_64 -accel tcg,thread="$tcg" -cpu EPYC,+svm -smp "$cpus" -m "$mem" \
 		-nographic -no-reboot -monitor none -serial "file:$log" \
-		-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
+		-global PIIX4_PM.disable_s3=0 -qmp "unix:$tmp/qmp.sock,server=on,wait=off" \
+		-kernel "$kernel" -initrd "$initrd" -append "$cmdline ve.s3=wake" \
 		</dev/null >"$tmp/emulator.out" 2>&1 &
 	pid=$!
+}
+
+# qemu_wake: wake the guest if it asked to be woken from S3 more often
+# than it was, once QEMU says it sleeps.  Asks QEMU at most once a second.
+s3_woken=0 s3_asked_at=0
+qemu_wake() {
+	local asked
+
+	asked=$(grep -c 'VE: s3: sleeping' "$log" || true)
+	[ "$asked" -gt "$s3_woken" ] && [ $SECONDS -gt "$s3_asked_at" ] || return 0
+	s3_asked_at=$SECONDS
+	if [ "$("$(dirname "$0")/qmp-wake.py" "$tmp/qmp.sock" 2>>"$tmp/emulator.out")" = woken ]; then
+		s3_woken=$((s3_woken + 1))
+		ve_log "qemu: woke the guest from S3 ($s3_woken)"
+	fi
 }
 
 qemu_said() {
@@ -102,7 +128,7 @@ bochs_start() {
 	LABEL linux
 	  KERNEL linux
 	  INITRD initrd
-	  APPEND $cmdline
+	  APPEND $cmdline ve.s3=wake
 	EOF
 	xorriso -as mkisofs -quiet -o "$tmp/boot.iso" \
 		-b isolinux/isolinux.bin -c isolinux/boot.cat \
@@ -138,6 +164,7 @@ bochs_start() {
 }
 
 bochs_said() { tail -n 10 "$tmp/emulator.out" 2>/dev/null || true; }
+bochs_wake() { :; }
 
 # Stop the emulator if it still runs.  bochs-bin ignores SIGTERM and has
 # nothing to save: kill it outright, while it is still script's child (so a
@@ -188,6 +215,7 @@ deadline=$((SECONDS + timeout))
 until marker_seen; do
 	guest_alive || { marker_seen && break; fail "guest ended without printing $marker" 3; }
 	[ $SECONDS -lt $deadline ] || fail "timeout: no $marker after $timeout s" 2
+	"${emulator}_wake"
 	sleep 0.2
 done
 elapsed=$(awk "BEGIN { printf \"%.1f\", $EPOCHREALTIME - $start }")

@@ -86,7 +86,9 @@ stage_binary() {
 # The kexec and crash suites' tools, and the kernel itself.  The kernels
 # they start get /boot/chain.cpio: the same init, the suites that run after
 # a kexec or crash, the modules and tools, without the rest, since every
-# megabyte costs seconds in Bochs.
+# megabyte costs seconds in Bochs.  It also carries kexec and suspend,
+# which need nothing more, for guests that boot it first (the deliberate
+# bugs of tests/mutate.sh in Bochs).
 if grep -q '^CONFIG_KEXEC_FILE=y' "$kdir/.config"; then
 	stage_binary "$stage" /sbin/kexec /usr/bin/makedumpfile
 	mkdir -p "$stage/boot"
@@ -95,7 +97,7 @@ if grep -q '^CONFIG_KEXEC_FILE=y' "$kdir/.config"; then
 	rm -rf "$chain"
 	mkdir -p "$chain/tests" "$chain/lib/modules"
 	cp "$stage/init" "$chain/init"
-	cp "$VE_ROOT"/tests/guest/{lib,kexec-after,crash,crash-after,kexec-neg,kexec-neg-after,crash-neg,crash-neg-after}.sh \
+	cp "$VE_ROOT"/tests/guest/{lib,kexec,kexec-after,crash,crash-after,kexec-neg,kexec-neg-after,crash-neg,crash-neg-after,suspend}.sh \
 		"$chain/tests/"
 	cp -a "$stage/lib/modules/$release" "$chain/lib/modules/"
 	rm -rf "$chain/lib/modules/$release/kernel/arch/x86/kvm"
