@@ -48,4 +48,14 @@ for f in $touched $(cat "$tree/.ve-kvm-files"); do
 	}
 done
 echo "$series_id" >"$tree/.ve-kvm-series"
+
+# What the kernel proper depends on, for the quick loop (build-kernel.sh):
+# everything the tree got from us but, where virt_enable is a module,
+# its own .c files, whose module stage.sh builds and installs instead.
+own_c=()
+grep -qx 'CONFIG_VIRT_ENABLE=y' "$@" 2>/dev/null || own_c=(--exclude='*.c' --exclude=VERSION)
+VE_TREE_ID=$({ echo "$series_id"; cat "$@";
+	       tar -C "$tree" -cf - --sort=name --mtime=@0 --owner=0 --group=0 "${own_c[@]}" \
+		   drivers/virt/virt_enable include/linux/virt_enable.h; } | sha256sum | cut -c1-12)
+export VE_TREE_ID
 "$VE_ROOT/tests/vm/build-kernel.sh" "${seed[@]}" --source "$tree" "$name" "$series" "$@"

@@ -51,10 +51,16 @@ out=$VE_CACHE/kernel/linux-$series-$version$flavour-$key
 
 kmake() { make -s -C "$src" O="$out" "${make_args[@]}" "$@"; }
 
+# VE_TREE_ID: what the --source tree's kernel depends on, as the caller
+# (tests/intree.sh) summed it up.  In the quick loop (VE_QUICK=1) a built
+# kernel whose tree has not changed in that sense is not made again.
 if [ -f "$out/.ve-built" ]; then
-	if [ -n "$source" ]; then
+	if [ -n "$source" ] && { [ -z "${VE_QUICK:-}" ] || [ -z "${VE_TREE_ID:-}" ] ||
+				 [ "$(cat "$out/.ve-tree-id" 2>/dev/null)" != "$VE_TREE_ID" ]; }; then
+		rm -f "$out/.ve-tree-id"
 		kmake -j"$VE_JOBS" bzImage modules >"$out/build.log" 2>&1 ||
 			{ tail -n 40 "$out/build.log" >&2; ve_die "kernel build failed"; }
+		[ -z "${VE_TREE_ID:-}" ] || echo "$VE_TREE_ID" >"$out/.ve-tree-id"
 	fi
 	echo "$out"
 	exit 0
@@ -91,4 +97,5 @@ ve_log "building linux $series$flavour in $out"
 kmake -j"$VE_JOBS" bzImage modules >"$out/build.log" 2>&1 ||
 	{ tail -n 40 "$out/build.log" >&2; ve_die "kernel build failed"; }
 touch "$out/.ve-built"
+[ -z "${VE_TREE_ID:-}" ] || echo "$VE_TREE_ID" >"$out/.ve-tree-id"
 echo "$out"

@@ -48,6 +48,15 @@ cp "$VE_ROOT"/tests/guest/*.sh "$build/virt_enable_test" "$build/kvm_guest_test"
 	"$stage/tests/"
 make -s -C "$kdir" INSTALL_MOD_PATH="$stage" INSTALL_MOD_STRIP=1 DEPMOD=true \
 	modules_install
+# The quick loop (VE_QUICK=1, see tests/intree.sh) does not rebuild the
+# kernel for a change to virt_enable's own .c files: the module built here
+# from the same sources takes the in-tree one's place.
+if [ -n "${VE_QUICK:-}" ] && [ -n "$intree" ] && [ -f "$build/virt-enable.ko" ]; then
+	for ko in virt-enable virt-enable-test; do
+		dest=$stage/lib/modules/$release/kernel/drivers/virt/virt_enable/$ko.ko
+		[ ! -f "$dest" ] || [ ! -f "$build/$ko.ko" ] || cp "$build/$ko.ko" "$dest"
+	done
+fi
 cp "$build"/tests/modules/*.ko "$extra/"
 if [ -z "$intree" ]; then
 	cp "$build/virt-enable.ko" "$extra/"
