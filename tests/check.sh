@@ -105,7 +105,7 @@ full_guests=(
 )
 [ "$tier" = ci ] || guests+=("${full_guests[@]}")
 all_checks="headers debian style sparse docs"
-[ "$tier" = ci ] || all_checks+=" mutate kasan"
+[ "$tier" = ci ] || all_checks+=" mutate ordering kasan"
 
 selected() { [ -z "$2" ] || [[ ,$2, == *,$1,* ]]; }
 checks_wanted=${CHECKS:-}
@@ -274,8 +274,10 @@ start_guests qemu
 ! selected style "$checks_wanted" || job style "$VE_ROOT/tests/style.sh"
 ! selected docs "$checks_wanted" || job docs "$VE_ROOT/tests/docs.sh"
 ! selected sparse "$checks_wanted" || job sparse "$VE_ROOT/tests/sparse.sh" "${kernel[6.12]:-}"
-# Full tier: the deliberate bugs, and the KASAN kernel (a kernel of its own).
+# Full tier: the deliberate bugs (the old KVM ordering among them), and the
+# KASAN kernel (a kernel of its own).
 ! selected mutate "$checks_wanted" || job mutate "$VE_ROOT/tests/mutate.sh"
+! selected ordering "$checks_wanted" || job ordering "$VE_ROOT/tests/ordering-neg.sh"
 ! selected kasan "$checks_wanted" ||
 	job kasan env KASAN=1 GUESTS=6.12-clang-svm CHECKS=none TIER=ci YARDSTICK=0 \
 		VE_RUN="$run/kasan-run" "$VE_ROOT/tests/check.sh"
