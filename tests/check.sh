@@ -269,18 +269,18 @@ elif selected headers "$checks_wanted"; then
 elif selected debian "$checks_wanted"; then
 	job debian "$VE_ROOT/tests/debian.sh"
 fi
-start_guests bochs
-start_guests qemu
-! selected style "$checks_wanted" || job style "$VE_ROOT/tests/style.sh"
-! selected docs "$checks_wanted" || job docs "$VE_ROOT/tests/docs.sh"
-! selected sparse "$checks_wanted" || job sparse "$VE_ROOT/tests/sparse.sh" "${kernel[6.12]:-}"
-# Full tier: the deliberate bugs (the old KVM ordering among them), and the
-# KASAN kernel (a kernel of its own).
+# Full tier, early since they are long: the KASAN kernel (a kernel of its
+# own) and the deliberate bugs (the old KVM ordering among them).
 ! selected mutate "$checks_wanted" || job mutate "$VE_ROOT/tests/mutate.sh"
 ! selected ordering "$checks_wanted" || job ordering "$VE_ROOT/tests/ordering-neg.sh"
 ! selected kasan "$checks_wanted" ||
 	job kasan env KASAN=1 GUESTS=6.12-clang-svm CHECKS=none TIER=ci YARDSTICK=0 \
 		VE_RUN="$run/kasan-run" "$VE_ROOT/tests/check.sh"
+start_guests bochs
+start_guests qemu
+! selected style "$checks_wanted" || job style "$VE_ROOT/tests/style.sh"
+! selected docs "$checks_wanted" || job docs "$VE_ROOT/tests/docs.sh"
+! selected sparse "$checks_wanted" || job sparse "$VE_ROOT/tests/sparse.sh" "${kernel[6.12]:-}"
 wait
 
 # --- results -----------------------------------------------------------------
