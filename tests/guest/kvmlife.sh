@@ -323,5 +323,7 @@ if wanted ordering && [ -n "$has_cpu1" ]; then
 fi
 
 # --- leave nothing behind ---
+# (CPU 1 back even if a part above failed half way, for the next suites.)
+[ -z "$has_cpu1" ] || ve_set_online 1 1 2>/dev/null
 ve_check "rmmod $KVM: every CPU off (hardware), no user left" \
 	eval 'rmmod $KVM kvm && ve_all_hw 0 && ve_same "$(ve_field users)" 0'
