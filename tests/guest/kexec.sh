@@ -4,6 +4,14 @@
 # hardware off everywhere (ve_probe logs what it reads then), or INIT,
 # blocked in VMX root operation, keeps the next kernel from starting CPUs.
 # The next kernel reports in kexec-after.sh.
+#
+# That the next kernel starts every CPU does not show that virt_enable's
+# shutdown turned them off: before the jump, the kernel stops the other
+# CPUs, and its stop path runs the emergency virtualization callback on
+# each of them.  So ve_probe, loaded before virt_enable, reads every CPU
+# right after virt_enable's shutdown hook (6.12: syscore shutdown, which
+# kexec reaches since 6.7; 6.1: the reboot notifier) and leaves what it
+# read in CMOS RAM for the next kernel to check.
 . /tests/lib.sh
 VE_SUITE=kexec
 F=$VE_FEATURE
@@ -11,15 +19,19 @@ last=$(ve_online_cpus | tail -n 1)
 
 ve_probe_load
 ve_load
+ve_check "ve_probe's hooks come after virt_enable's (the probe was loaded first)" ve_probe_first
 ve_check "a debugfs holder takes $F system-wide and on CPU $last" \
 	ve_hold "get $F" "get-cpu $F $last"
 [ "$(ve_kvm_model)" = none ] || ve_check "KVM, a user, is loaded" modprobe "$(ve_kvm_module)"
 ve_check "every CPU on before kexec (hardware)" ve_all_hw 1
 
+# The small initramfs the next kernels get; from the chain itself, this one.
+next=/boot/chain.cpio
+[ -e $next ] || { next=/tmp/next.cpio; ve_self_cpio $next; }
 cmdline=$(ve_next_cmdline "$(ve_rest_after kexec-after)" \
 	  "ve.expect_cpus=$(ve_online_cpus | wc -l)" crashkernel=96M)
 ve_check "kexec loads this kernel again (kexec_file_load)" \
-	kexec -s -l /boot/bzImage --initrd=/boot/chain.cpio --append="$cmdline"
+	kexec -s -l /boot/bzImage --initrd=$next --append="$cmdline"
 ve_say "kexec: executing"
 kexec -e
 ve_not_ok "kexec -e returned"

@@ -115,6 +115,20 @@ ve_suspend() {
 	echo mem >/sys/power/state
 }
 
+# ve_s3_wakes: the emulator wakes this guest from a real S3 (tests/vm/boot.sh
+# says so on the command line: QEMU, which the host wakes through QMP, and
+# Bochs, which resumes at once by itself).
+ve_s3_wakes() { [ "$(ve_param ve.s3)" = wake ]; }
+
+# ve_suspend_s3: a real S3 (the platform sleeps), woken by the host: the
+# line "VE: s3: sleeping" asks it to, once the guest has gone to sleep.
+ve_suspend_s3() {
+	echo deep >/sys/power/mem_sleep &&
+	echo none >/sys/power/pm_test &&
+	ve_say "s3: sleeping" &&
+	echo mem >/sys/power/state
+}
+
 ve_same() { [ "$1" = "$2" ]; }
 ve_not() { ! "$@"; }
 
@@ -143,6 +157,32 @@ ve_kvm_module() { [ "$VE_FEATURE" = vmx ] && echo kvm_intel || echo kvm_amd; }
 ve_probe_load() {
 	[ -e /dev/cpu/0/msr ] || modprobe -q msr
 	lsmod | grep -q '^ve_probe ' || modprobe ve_probe
+}
+
+# ve_probe_hooks KEY: KEY's line of ve_probe's hooks file (see
+# tests/modules/ve_probe.c): "first 0|1", "suspend|resume|shutdown COUNT
+# read MASK on MASK", "previous none|HOOK read MASK on MASK".
+ve_probe_hooks() { awk -v k="$1" '$1 == k' /sys/kernel/debug/ve_probe/hooks; }
+# ve_probe_field KEY WORD: the word after WORD on KEY's line ("count": the
+# second word).
+ve_probe_field() {
+	ve_probe_hooks "$1" | awk -v w="$2" '{ if (w == "count") print $2;
+		for (i = 2; i < NF; i++) if ($i == w) print $(i + 1) }'
+}
+# ve_probe_first: the probe's hooks were registered before virt_enable's,
+# so that its readings come right after virt_enable's suspend and shutdown
+# and right before its resume.
+ve_probe_first() { [ "$(ve_probe_hooks first | cut -d' ' -f2)" = 1 ]; }
+# ve_mask_has MASK CPU: CPU's bit is set in MASK.
+ve_mask_has() { [ $((($1 >> $2) & 1)) = 1 ]; }
+
+# ve_kernel_at_least MAJOR MINOR: the running kernel is that version or later.
+ve_kernel_at_least() {
+	v=$(uname -r)
+	maj=${v%%.*}
+	min=${v#*.}
+	min=${min%%[!0-9]*}
+	[ "$maj" -gt "$1" ] || { [ "$maj" -eq "$1" ] && [ "$min" -ge "$2" ]; }
 }
 
 # How this kernel's KVM uses virt_enable (ve.kvm= on the command line):
