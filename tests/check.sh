@@ -102,6 +102,8 @@ guests=(
 full_guests=(
 	"6.12-vmx-kexec-neg 6.12 chain bochs vmx 2 kexec-neg"
 	"6.12-vmx-crash-neg 6.12 chain bochs vmx 2 crash-neg crashkernel=96M"
+	"6.12-svm-kexec-neg 6.12 chain qemu svm 2 kexec-neg"
+	"6.12-svm-crash-neg 6.12 chain qemu svm 2 crash-neg crashkernel=96M"
 )
 [ "$tier" = ci ] || guests+=("${full_guests[@]}")
 all_checks="headers debian style sparse docs"
