@@ -43,8 +43,9 @@ splat_re+='|sleeping function called from invalid context|UBSAN:|KASAN:'
 splat_re+='|unreferenced object'
 # Reports say "BUG: KASAN: ...", "KASAN: null-ptr-deref", "UBSAN: ...": the
 # colon keeps a test named after KASAN from counting as one.  Boot banners
-# that merely name a debug feature:
-banner_re='RCU lockdep checking is enabled'
+# that merely name a debug feature, and the command line the kernel echoes
+# (CI's Bochs guests boot with lockdep.prove_locking=0):
+banner_re='RCU lockdep checking is enabled|(Kernel c|C)ommand line: '
 
 # Bash rather than awk: mawk's regexes lack {m,n}, which --allow may use.
 bad=()
