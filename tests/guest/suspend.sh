@@ -77,9 +77,10 @@ if ve_s3_wakes; then
 	ve_check "S3: the first user: suspended and resumed" \
 		ve_same "$(counter first suspends)/$(counter first resumes)" "3/3"
 	syscore_checks "S3"
+	ve_say "# S3: $F by CPU after resume: $(ve_hw_map)"
 	ve_check "S3: every CPU on after resume (hardware)" ve_all_hw 1
 else
-	ve_skip "S3: a real suspend to RAM (this emulator does not wake the guest)"
+	ve_skip "S3: a real suspend to RAM (not here: ve.s3=$(ve_param ve.s3))"
 fi
 echo "put first" >$TU
 echo "unregister first" >$TU

@@ -17,21 +17,21 @@
 #          vCPU once executed text_poke_bp's int3 after the patch had
 #          completed ("Oops: int3" in Debian's kernel).  Our kernels have
 #          no JUMP_LABEL.
-#          Real S3: the guest's ACPI offers S3 (PIIX4_PM.disable_s3=0) and
-#          the kernel command line says "ve.s3=wake": a guest that prints
-#          "VE: s3: sleeping" and then suspends to RAM is woken through a
-#          QMP socket (tests/vm/qmp-wake.py: system_wakeup, once QEMU says
-#          it is suspended).
+#          Real S3: the guest's ACPI offers S3 (PIIX4_PM.disable_s3=0), and
+#          a guest that prints "VE: s3: sleeping" and then suspends to RAM
+#          is woken through a QMP socket (tests/vm/qmp-wake.py:
+#          system_wakeup, once QEMU says it is suspended).
 #   bochs  Bochs, corei7_haswell_4770 (zambezi for a second SVM): the only
 #          emulator here that executes VMXON.  Defaults: 2 CPUs, 900 s.
 #          Real S3 needs no help: on the guest's S3 request Bochs resets the
 #          whole machine at once (every CPU loses its state, memory stays)
-#          and its BIOS resumes at the kernel's wake vector, so the kernel
-#          command line says "ve.s3=wake" here too.
+#          and its BIOS resumes at the kernel's wake vector.
 #
 # Both: 512 MB, marker VE-DONE, kernel command line "console=ttyS0 panic=-1"
-# plus --append.  Exit status: 0 marker seen, 2 timeout, 3 guest ended
-# without the marker.
+# plus --append, plus "ve.s3=wake" (the guest may sleep in S3: it will be
+# woken) unless --append gives ve.s3= a value of its own, e.g. "none" for a
+# guest that should not spend the time.  Exit status: 0 marker seen,
+# 2 timeout, 3 guest ended without the marker.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -73,6 +73,8 @@ case $tcg in single|multi) ;; *) usage ;; esac
 : >"$log"
 log=$(realpath "$log")
 cmdline="console=ttyS0 panic=-1 $append"
+# Both emulators wake a guest from a real S3 (above), unless told otherwise.
+[[ " $cmdline " == *" ve.s3="* ]] || cmdline+=" ve.s3=wake"
 
 tmp=$(mktemp -d)
 pid=		# our child: qemu, or script(1) around bochs-bin
@@ -85,7 +87,7 @@ qemu_start() {
 	qemu-system-x86_64 -accel tcg,thread="$tcg" -cpu EPYC,+svm -smp "$cpus" -m "$mem" \
 		-nographic -no-reboot -monitor none -serial "file:$log" \
 		-global PIIX4_PM.disable_s3=0 -qmp "unix:$tmp/qmp.sock,server=on,wait=off" \
-		-kernel "$kernel" -initrd "$initrd" -append "$cmdline ve.s3=wake" \
+		-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
 		</dev/null >"$tmp/emulator.out" 2>&1 &
 	pid=$!
 }
@@ -128,7 +130,7 @@ bochs_start() {
 	LABEL linux
 	  KERNEL linux
 	  INITRD initrd
-	  APPEND $cmdline ve.s3=wake
+	  APPEND $cmdline
 	EOF
 	xorriso -as mkisofs -quiet -o "$tmp/boot.iso" \
 		-b isolinux/isolinux.bin -c isolinux/boot.cat \
