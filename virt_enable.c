@@ -286,6 +286,20 @@ static int ve_users_start(struct ve_cpu *vc)
 	return 0;
 }
 
+/*
+ * Once the users no longer covering this CPU were stopped: switch the
+ * hardware as the references want it, and start the users newly covering
+ * the CPU.
+ */
+static int ve_cpu_switch(struct ve_cpu *vc, enum ve_reason why)
+{
+	if (!ve_cpu_wanted(vc)) {
+		ve_hw_off(vc, why);
+		return 0;
+	}
+	return ve_hw_on(vc, why) ?: ve_users_start(vc);
+}
+
 /**
  * ve_cpu_reconcile() - bring this CPU in line with the references
  * @vc: this CPU's state.
@@ -302,19 +316,12 @@ static int ve_users_start(struct ve_cpu *vc)
 int ve_cpu_reconcile(struct ve_cpu *vc, enum ve_reason why)
 {
 	struct virt_enable_user *user;
-	int r;
 
 	list_for_each_entry_reverse(user, &ve_users, node)
 		if (ve_user_active(user) && !ve_user_covers(user, vc))
 			ve_user_stop(user);
 
-	if (!ve_cpu_wanted(vc)) {
-		ve_hw_off(vc, why);
-		return 0;
-	}
-
-	r = ve_hw_on(vc, why);
-	return r ?: ve_users_start(vc);
+	return ve_cpu_switch(vc, why);
 }
 
 /*
@@ -325,18 +332,10 @@ int ve_cpu_reconcile(struct ve_cpu *vc, enum ve_reason why)
 static int ve_cpu_sync(struct ve_cpu *vc, struct virt_enable_user *user,
 		       enum ve_reason why)
 {
-	int r;
-
 	if (ve_user_active(user) && !ve_user_covers(user, vc))
 		ve_user_stop(user);
 
-	if (!ve_cpu_wanted(vc)) {
-		ve_hw_off(vc, why);
-		return 0;
-	}
-
-	r = ve_hw_on(vc, why);
-	return r ?: ve_users_start(vc);
+	return ve_cpu_switch(vc, why);
 }
 
 struct ve_broadcast_call {
