@@ -132,5 +132,84 @@ def main():
     return 0
 
 
+# --- The lifecycle's hardware checks: kexec, crash, suspend ------------------
+# Deliberate bugs that the older checks could not see (the kernel's own
+# stop path or resume path covers for them), each caught by a check that
+# reads the hardware where virt_enable's hook has just run.  They run in a
+# guest of their own: GUEST gives its kernel (6.12: the in-tree modular test
+# kernel, whose virt_enable the mutated module replaces), emulator,
+# feature, CPUs, initramfs (chain: the small one) and extra command line;
+# HOLDS, the checks that must still pass in the same run (what the older
+# checks say, and that the run got where the failure is).
+LIFECYCLE = {
+ # virt_enable's shutdown skips the hardware on every CPU but CPU 0, the
+ # one that runs kexec; stop_other_cpus() then turns VMX off on the others
+ # through the emergency callback, so the next kernel still starts them.
+ "shutdown_skips_aps": (("lifecycle.c",
+    "\tve_cpu_reconcile(vc, VE_WHY_SHUTDOWN);",
+    "\tif (smp_processor_id() == 0)\n\t\tve_cpu_reconcile(vc, VE_WHY_SHUTDOWN);",
+    "kexec: first kernel, CPU 1: vmx off after virt_enable's shutdown hook, before the kernel stopped the CPUs (hardware)"),
+    "kexec", "6.12 bochs vmx 2 chain",
+    ["kexec: it brought up all 2 CPUs",
+     "kexec: first kernel, CPU 0: vmx off after virt_enable's shutdown hook, before the kernel stopped the CPUs (hardware)"]),
+ # ...everywhere: on SVM the CPU that ran kexec keeps EFER.SVME into the
+ # next kernel, which QEMU starts all the same.
+ "shutdown_skips_hw": (("lifecycle.c",
+    "\tve_cpu_reconcile(vc, VE_WHY_SHUTDOWN);",
+    "\tif (false)\n\t\tve_cpu_reconcile(vc, VE_WHY_SHUTDOWN);",
+    "kexec: the boot CPU, which ran kexec, came up with EFER.SVME clear: virt_enable's shutdown turned SVM off there"),
+    "kexec", "6.12 qemu svm 4 chain crashkernel=96M",
+    ["kexec: it brought up all 4 CPUs"]),
+ # The emergency path runs the users' callbacks, then leaves the hardware on.
+ "emergency_skips_hw": (("lifecycle.c",
+    "ve_vendor->emergency_disable_cpu()", "0",
+    "crash: the boot CPU, which crashed, came up with EFER.SVME clear: virt_enable's emergency disable turned SVM off there (the only SVM disable on this kernel's crash path)"),
+    "crash", "6.12 qemu svm 4 chain crashkernel=96M",
+    ["crash: it brought up all 2 CPUs it asked for",
+     "crash: first kernel, CPU 0: the emergency callback ran with svm still on"]),
+ # Suspend keeps the hardware on; resume then finds it on.  pm_test=core
+ # and a real S3 alike end with every CPU on (Linux restores the boot CPU's
+ # EFER and CR4 as saved after syscore suspend).
+ "suspend_skips_hw": (("lifecycle.c",
+    "\tvc->suspended = true;\n\tve_cpu_reconcile(vc, VE_WHY_SUSPEND);\n",
+    "\tvc->suspended = true;\n",
+    "suspend: pm_test=core: at syscore suspend, after virt_enable's, before the sleep: svm off on CPU 0 (hardware)"),
+    "suspend", "6.12 qemu svm 4 chain crashkernel=96M",
+    ["suspend: every CPU on after resume (hardware)",
+     "suspend: S3: the platform slept: the kernel resumed from S3 (\"Low-level resume complete\")",
+     "suspend: S3: every CPU on after resume (hardware)"]),
+ # The same in Bochs, where VMX root operation is lost in a real S3.
+ "suspend_skips_hw_vmx": (("lifecycle.c",
+    "\tvc->suspended = true;\n\tve_cpu_reconcile(vc, VE_WHY_SUSPEND);\n",
+    "\tvc->suspended = true;\n",
+    "suspend: pm_test=core: at syscore suspend, after virt_enable's, before the sleep: vmx off on CPU 0 (hardware)"),
+    "suspend", "6.12 bochs vmx 2 chain",
+    ["suspend: every CPU on after resume (hardware)",
+     "suspend: S3: the platform slept: the kernel resumed from S3 (\"Low-level resume complete\")"]),
+}
+GUEST = {}
+HOLDS = {}
+for _name, (_m, _suite, _guest, _holds) in LIFECYCLE.items():
+    M[_name] = _m
+    SUITE[_name] = _suite
+    GUEST[_name] = _guest
+    HOLDS[_name] = _holds
+
+_table_main = main
+
+
+def main():
+    """Also: "guest NAME", NAME's guest (empty: mutate.sh's default, the
+    clang TDX kernel in QEMU); "holds NAME", the checks that must pass."""
+    if len(sys.argv) == 3 and sys.argv[1] == "guest":
+        print(GUEST.get(sys.argv[2], ""))
+        return 0
+    if len(sys.argv) == 3 and sys.argv[1] == "holds":
+        for what in HOLDS.get(sys.argv[2], []):
+            print(what)
+        return 0
+    return _table_main()
+
+
 if __name__ == "__main__":
     sys.exit(main())
