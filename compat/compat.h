@@ -7,7 +7,6 @@
 #define _VIRT_ENABLE_COMPAT_H
 
 #include <linux/syscore_ops.h>
-#include <linux/version.h>
 #include <asm/reboot.h>
 
 #include "probed.h"
@@ -65,13 +64,9 @@ static inline void ve_emergency_hook_unregister(void (*cb)(void)) { }
 #endif
 
 /*
- * Whether kexec skips syscore shutdown: it calls syscore_shutdown() since
- * Linux 6.7 (commit "kexec: do syscore_shutdown() in kernel_kexec"), not
- * before.  A behaviour, not an API, so no header tells it apart: the
- * version number is all there is.  See ve_shutdown().
+ * VE_KEXEC_SKIPS_SYSCORE_SHUTDOWN (probed.h): kexec does not call
+ * syscore_shutdown() on this kernel.  See ve_shutdown() and
+ * compat/probe.sh.
  */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
-#define VE_KEXEC_SKIPS_SYSCORE_SHUTDOWN	1
-#endif
 
 #endif /* _VIRT_ENABLE_COMPAT_H */

@@ -31,5 +31,17 @@ fi
 			echo "/* $name: not provided */"
 		fi
 	done
+	# Not a header probe but a behaviour, which no header shows: kexec
+	# calls syscore_shutdown() since Linux 6.7 (commit "kexec: do
+	# syscore_shutdown() in kernel_kexec"), so the version decides.  See
+	# ve_shutdown() in lifecycle.c.
+	version=$(printf '#include <linux/version.h>\nLINUX_VERSION_CODE\n' |
+		  "$@" -E -P -x c - 2>/dev/null | grep -E '^[0-9]+$' | tail -n 1)
+	[ -n "$version" ] || { echo "probe.sh: no LINUX_VERSION_CODE" >&2; exit 1; }
+	if [ "$version" -lt $(((6 << 16) + (7 << 8))) ]; then
+		echo "#define VE_KEXEC_SKIPS_SYSCORE_SHUTDOWN 1"
+	else
+		echo "/* VE_KEXEC_SKIPS_SYSCORE_SHUTDOWN: kexec calls syscore_shutdown() */"
+	fi
 } >"$out.tmp"
 mv "$out.tmp" "$out"
