@@ -1112,6 +1112,24 @@ static void ve_test_suspend_while_busy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fake(cpu)->disables, 0);
 }
 
+/*
+ * Suspend and resume on this CPU with @b's ->cpu_enabled failing there, so
+ * that the resume fails; *@cpu is that CPU.  Return: what suspend returned.
+ */
+static int ve_test_failed_resume(struct virt_enable_user *b, unsigned int *cpu)
+{
+	int r;
+
+	local_irq_disable();
+	*cpu = smp_processor_id();
+	r = ve_suspend();
+	ve_rec(b)->fail_cpu = *cpu;
+	if (!r)
+		ve_resume();
+	local_irq_enable();
+	return r;
+}
+
 /* Resume cannot enable again: nothing is left half done. */
 static void ve_test_resume_fails(struct kunit *test)
 {
@@ -1125,14 +1143,8 @@ static void ve_test_resume_fails(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
 	KUNIT_ASSERT_EQ(test, virt_enable_get(b, VE_FAKE_FEATURE), 0);
 
-	local_irq_disable();
-	cpu = smp_processor_id();
-	r = ve_suspend();
 	/* 'b' fails to start again on this CPU: 'a' must be stopped again. */
-	ve_rec(b)->fail_cpu = cpu;
-	if (!r)
-		ve_resume();
-	local_irq_enable();
+	r = ve_test_failed_resume(b, &cpu);
 	KUNIT_ASSERT_EQ(test, r, 0);
 	KUNIT_EXPECT_FALSE(test, fake(cpu)->on);
 	KUNIT_EXPECT_FALSE(test, ve_state(cpu)->on);
@@ -1175,13 +1187,7 @@ static void ve_test_resume_failure_recovers(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
 	KUNIT_ASSERT_EQ(test, virt_enable_get(b, VE_FAKE_FEATURE), 0);
 
-	local_irq_disable();
-	cpu = smp_processor_id();
-	r = ve_suspend();
-	ve_rec(b)->fail_cpu = cpu;
-	if (!r)
-		ve_resume();
-	local_irq_enable();
+	r = ve_test_failed_resume(b, &cpu);
 	KUNIT_ASSERT_EQ(test, r, 0);
 	KUNIT_ASSERT_FALSE(test, fake(cpu)->on);
 	ve_rec(b)->fail_cpu = -1;
