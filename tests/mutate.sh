@@ -30,8 +30,8 @@ rm -rf "$work"
 mkdir -p "$work"
 
 # The test kernels, each built and staged on first use: clang (the clang
-# TDX test kernel, virt_enable out of tree) and 6.12 (the in-tree modular
-# test kernel, as check.sh builds it).
+# TDX test kernel, virt_enable out of tree), 6.12 and 6.1 (the in-tree
+# modular test kernels, as check.sh builds them).
 default_guest="clang qemu svm 4 full"
 declare -A kdirs
 kernel() {
@@ -43,6 +43,7 @@ kernel() {
 		kdir=$("$vm/build-kernel.sh" --llvm 6.12 "$vm/config/tdx.config") || return 1
 		args=(LLVM=1) ;;
 	6.12) kdir=$("$VE_ROOT/tests/intree.sh" 6.12 kvm "$vm/config/intree-m.config") || return 1 ;;
+	6.1) kdir=$("$VE_ROOT/tests/intree.sh" 6.1 kvm "$vm/config/intree-m.config") || return 1 ;;
 	*) return 1 ;;
 	esac
 	"$vm/stage.sh" "$kdir" "$work/base-$1" "${args[@]}" >"$work/stage-$1.log" 2>&1 ||

@@ -14,16 +14,20 @@
 #include <kunit/test.h>
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
+#include <linux/delay.h>
 #include <linux/elf.h>
 #include <linux/module.h>
 #include <linux/notifier.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <asm/apic.h>
 #include <asm/asm.h>
 #include <asm/msr.h>
 #include <asm/msr-index.h>
+#include <asm/nmi.h>
 #include <asm/tlbflush.h>
 
+#include "../../compat/compat.h"
 #include "../../internal.h"
 #include "../../vendor_checks.h"
 
@@ -156,11 +160,12 @@ struct ve_event {
 	unsigned int cpu;	/* the argument */
 	unsigned int ran_on;	/* smp_processor_id() */
 	bool hw_on;		/* the fake hardware at that moment */
+	bool in_nmi;
 };
 
+/* Appended to without locks: emergency callbacks record from NMIs. */
 struct ve_log {
-	raw_spinlock_t lock;
-	unsigned int len;
+	atomic_t next;
 	struct ve_event events[96];
 };
 
@@ -175,18 +180,23 @@ struct ve_recorder {
 static void ve_record(struct ve_log *log, char id, enum ve_event_kind kind,
 		      unsigned int cpu)
 {
-	unsigned long flags;
+	int i = atomic_fetch_inc(&log->next);
 
-	raw_spin_lock_irqsave(&log->lock, flags);
-	if (log->len < ARRAY_SIZE(log->events))
-		log->events[log->len++] = (struct ve_event) {
+	if (i < ARRAY_SIZE(log->events))
+		log->events[i] = (struct ve_event) {
 			.kind = kind,
 			.user = id,
 			.cpu = cpu,
 			.ran_on = raw_smp_processor_id(),
 			.hw_on = this_cpu_ptr(&ve_fake)->on,
+			.in_nmi = in_nmi(),
 		};
-	raw_spin_unlock_irqrestore(&log->lock, flags);
+}
+
+/* Events recorded so far; read once the callbacks that record have returned. */
+static unsigned int ve_log_len(struct ve_log *log)
+{
+	return min_t(unsigned int, atomic_read(&log->next), ARRAY_SIZE(log->events));
 }
 
 static int ve_rec_enabled(unsigned int cpu, void *data)
@@ -302,7 +312,6 @@ static struct ve_log *ve_test_log(struct kunit *test)
 	struct ve_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, log);
-	raw_spin_lock_init(&log->lock);
 	return log;
 }
 
@@ -391,7 +400,7 @@ static int ve_find(struct ve_log *log, int from, enum ve_event_kind kind,
 {
 	int i;
 
-	for (i = from; i < log->len; i++)
+	for (i = from; i < ve_log_len(log); i++)
 		if (log->events[i].kind == kind && log->events[i].user == id &&
 		    log->events[i].cpu == cpu)
 			return i;
@@ -402,7 +411,7 @@ static unsigned int ve_count(struct ve_log *log, enum ve_event_kind kind, char i
 {
 	unsigned int i, n = 0;
 
-	for (i = 0; i < log->len; i++)
+	for (i = 0; i < ve_log_len(log); i++)
 		n += log->events[i].kind == kind && log->events[i].user == id;
 	return n;
 }
@@ -711,7 +720,7 @@ static void ve_expect_paired(struct kunit *test, struct ve_log *log, char id)
 	for_each_online_cpu(cpu) {
 		int enabled = -1, disabling = -1, i;
 
-		for (i = 0; i < log->len; i++) {
+		for (i = 0; i < ve_log_len(log); i++) {
 			struct ve_event *ev = &log->events[i];
 
 			if (ev->user != id || ev->cpu != cpu)
@@ -744,7 +753,7 @@ static void ve_test_callbacks(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, virt_enable_get(b, VE_FAKE_FEATURE), 0);
 
 	/* CPU 1 leaves: users stop in reverse order, before the hardware. */
-	mark = log->len;
+	mark = ve_log_len(log);
 	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
 	KUNIT_EXPECT_FALSE(test, fake(VE_TEST_CPU)->on);
 	KUNIT_EXPECT_LT(test, ve_find(log, mark, VE_EV_DISABLING, 'b', VE_TEST_CPU),
@@ -752,7 +761,7 @@ static void ve_test_callbacks(struct kunit *test)
 	KUNIT_EXPECT_GE(test, ve_find(log, mark, VE_EV_DISABLING, 'b', VE_TEST_CPU), 0);
 
 	/* ...and comes back while held: hardware first, users in order. */
-	mark = log->len;
+	mark = ve_log_len(log);
 	KUNIT_ASSERT_EQ(test, add_cpu(VE_TEST_CPU), 0);
 	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
 	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->enables, 2);
@@ -764,7 +773,7 @@ static void ve_test_callbacks(struct kunit *test)
 	virt_enable_put(a, VE_FAKE_FEATURE);
 	ve_expect_paired(test, log, 'a');
 	ve_expect_paired(test, log, 'b');
-	KUNIT_EXPECT_EQ(test, log->len, 4 * num_online_cpus() + 4);
+	KUNIT_EXPECT_EQ(test, ve_log_len(log), 4 * num_online_cpus() + 4);
 }
 
 static void ve_test_failing_callback(struct kunit *test)
@@ -805,17 +814,28 @@ static void ve_test_failing_callback(struct kunit *test)
 }
 
 /*
- * A user that manages CPUs itself, from a hotplug state of its own that
- * comes before virt_enable's on the way up and after it on the way down
- * (as 6.1's KVM does from the STARTING section): its per-CPU reference
+ * A user that manages CPUs itself, as the KVM series make KVM do: a per-CPU
+ * reference taken and put from KVM's own hotplug step, which comes before
+ * virt_enable's on the way up and after it on the way down.  The test takes
+ * that very step, so it runs with KVM unloaded: in 6.1 it is in the
+ * STARTING section (on the incoming CPU, interrupts off, before the CPU is
+ * marked online; on the way down in stop_machine), since 6.3 it is
+ * CPUHP_AP_KVM_ONLINE, below CPUHP_AP_SCHED_WAIT_EMPTY.  The reference
  * works there, and keeps the hardware on past virt_enable's offline step
- * until its own teardown puts it.
+ * until the user's own teardown puts it.
  */
+#ifdef VE_HAVE_CPUHP_KVM_STARTING
+#define VE_KVM_CPUHP_STATE	CPUHP_AP_KVM_STARTING
+#else
+#define VE_KVM_CPUHP_STATE	CPUHP_AP_KVM_ONLINE
+#endif
+
 struct ve_early {
 	struct virt_enable_user *user;
 	struct ve_log *log;
-	int state;
 	int get_result;
+	bool get_online;	/* cpu_online() at the get */
+	bool get_irqs_off;
 };
 
 static struct ve_early ve_early;
@@ -824,6 +844,8 @@ static int ve_early_online(unsigned int cpu)
 {
 	if (cpu != VE_TEST_CPU || !ve_early.user)
 		return 0;
+	ve_early.get_online = cpu_online(cpu);
+	ve_early.get_irqs_off = irqs_disabled();
 	ve_early.get_result = virt_enable_get_cpu(ve_early.user, VE_FAKE_FEATURE);
 	return 0;
 }
@@ -841,7 +863,7 @@ static int ve_early_offline(unsigned int cpu)
 
 static void ve_early_state_free(struct kunit_resource *res)
 {
-	cpuhp_remove_state_nocalls(ve_early.state);
+	cpuhp_remove_state_nocalls(VE_KVM_CPUHP_STATE);
 }
 
 static void ve_early_user_free(struct kunit_resource *res)
@@ -853,16 +875,16 @@ static void ve_early_user_free(struct kunit_resource *res)
 static void ve_test_percpu_from_hotplug(struct kunit *test)
 {
 	struct virt_enable_user *user;
+	int r;
 
 	ve_test_need_cpu(test);
 	memset(&ve_early, 0, sizeof(ve_early));
 	ve_early.log = ve_test_log(test);
-	/* Restart the core after our state, so that ours comes first. */
-	ve_core_exit();
-	ve_early.state = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "ve_test:early",
-						   ve_early_online, ve_early_offline);
-	KUNIT_ASSERT_EQ(test, ve_core_init(&ve_fake_ops), 0);
-	KUNIT_ASSERT_GE(test, ve_early.state, 0);
+	r = cpuhp_setup_state_nocalls(VE_KVM_CPUHP_STATE, "ve_test:kvm_step",
+				      ve_early_online, ve_early_offline);
+	if (r == -EBUSY)
+		kunit_skip(test, "KVM is loaded: its hotplug step is taken");
+	KUNIT_ASSERT_EQ(test, r, 0);
 	kunit_alloc_resource(test, NULL, ve_early_state_free, GFP_KERNEL, NULL);
 	user = virt_enable_register("early", NULL, NULL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, user);
@@ -881,6 +903,9 @@ static void ve_test_percpu_from_hotplug(struct kunit *test)
 	ve_early.get_result = -1;
 	KUNIT_ASSERT_EQ(test, add_cpu(VE_TEST_CPU), 0);
 	KUNIT_EXPECT_EQ(test, ve_early.get_result, 0);
+	/* Where the step is: the STARTING section only before 6.3. */
+	KUNIT_EXPECT_EQ(test, ve_early.get_irqs_off, IS_ENABLED(VE_HAVE_CPUHP_KVM_STARTING));
+	KUNIT_EXPECT_EQ(test, ve_early.get_online, !IS_ENABLED(VE_HAVE_CPUHP_KVM_STARTING));
 	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
 	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->enables, 2);
 	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->bad, 0);
@@ -1192,7 +1217,7 @@ static void ve_test_resume_failure_recovers(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, fake(cpu)->on);
 	ve_rec(b)->fail_cpu = -1;
 
-	mark = log->len;
+	mark = ve_log_len(log);
 	if (what == &ve_recoveries[0])
 		KUNIT_EXPECT_EQ(test, virt_enable_get(c, VE_FAKE_FEATURE), 0);
 	else
@@ -1209,15 +1234,63 @@ static void ve_test_resume_failure_recovers(struct kunit *test)
 
 /* --- emergency and failures to turn off -------------------------------------------- */
 
-static void ve_emergency_ipi(void *unused)
+/*
+ * Enter the emergency path as a crash does: nmi_shootdown_cpus() sends the
+ * other CPUs an NMI whose handler runs the emergency callback, and the
+ * crashing CPU runs it itself with interrupts disabled.  In NMI context a
+ * path that takes a lock shows up (lockdep checks locks taken in NMIs), and
+ * so does one that cannot run there at all.
+ */
+static DEFINE_PER_CPU(bool, ve_crash_nmi_wanted);
+static atomic_t ve_crash_nmis;
+
+static int ve_crash_nmi(unsigned int type, struct pt_regs *regs)
 {
+	if (!this_cpu_read(ve_crash_nmi_wanted))
+		return NMI_DONE;
+	this_cpu_write(ve_crash_nmi_wanted, false);
 	ve_emergency_disable_cpu();
+	atomic_inc(&ve_crash_nmis);
+	return NMI_HANDLED;
+}
+
+static void ve_crash(struct kunit *test)
+{
+	unsigned int cpu, self, others = 0;
+	int ms;
+
+	KUNIT_ASSERT_EQ(test, register_nmi_handler(NMI_LOCAL, ve_crash_nmi, 0, "ve_test"), 0);
+	atomic_set(&ve_crash_nmis, 0);
+	cpus_read_lock();
+	self = get_cpu();
+	for_each_online_cpu(cpu) {
+		if (cpu == self)
+			continue;
+		per_cpu(ve_crash_nmi_wanted, cpu) = true;
+		others++;
+	}
+	/* Ordered before the NMIs by the APIC write's serialization. */
+	smp_mb();
+	for_each_online_cpu(cpu)
+		if (cpu != self)
+			apic->send_IPI_mask(cpumask_of(cpu), NMI_VECTOR);
+	for (ms = 0; ms < 1000 && atomic_read(&ve_crash_nmis) < others; ms++)
+		mdelay(1);
+
+	local_irq_disable();
+	ve_emergency_disable_cpu();
+	local_irq_enable();
+	put_cpu();
+	cpus_read_unlock();
+	unregister_nmi_handler(NMI_LOCAL, "ve_test");
+	KUNIT_EXPECT_EQ(test, atomic_read(&ve_crash_nmis), others);
 }
 
 static void ve_test_emergency(struct kunit *test)
 {
 	struct ve_log *log = ve_test_log(test);
 	struct virt_enable_user *a, *b;
+	unsigned int in_nmi = 0;
 	int cpu, i;
 
 	ve_test_need_cpu(test);
@@ -1228,7 +1301,7 @@ static void ve_test_emergency(struct kunit *test)
 
 	/* Twice: the second call must be harmless. */
 	for (i = 0; i < 2; i++) {
-		on_each_cpu(ve_emergency_ipi, NULL, 1);
+		ve_crash(test);
 		for_each_online_cpu(cpu) {
 			int first = ve_find(log, 0, VE_EV_EMERGENCY, 'a', cpu);
 
@@ -1238,8 +1311,14 @@ static void ve_test_emergency(struct kunit *test)
 			/* The user's callback ran first, with the hardware still on. */
 			KUNIT_ASSERT_GE(test, first, 0);
 			KUNIT_EXPECT_TRUE_MSG(test, log->events[first].hw_on, "CPU %d", cpu);
+			KUNIT_EXPECT_EQ_MSG(test, log->events[first].ran_on, cpu, "CPU %d", cpu);
 		}
 	}
+	/* Every CPU but the crashing one ran it in an NMI. */
+	for (i = 0; i < ve_log_len(log); i++)
+		if (log->events[i].kind == VE_EV_EMERGENCY)
+			in_nmi += log->events[i].in_nmi;
+	KUNIT_EXPECT_EQ(test, in_nmi, num_online_cpus() - 1);
 	KUNIT_EXPECT_EQ(test, ve_count(log, VE_EV_EMERGENCY, 'a'), num_online_cpus());
 	KUNIT_EXPECT_TRUE(test, virt_enable_rebooting());
 	/* Regardless of counts: every reference is still held... */
@@ -1260,7 +1339,7 @@ static void ve_test_emergency_only_where_on(struct kunit *test)
 	ve_test_need_cpu(test);
 	a = ve_test_recorder(test, 'a', log);
 	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, true), 0);
-	on_each_cpu(ve_emergency_ipi, NULL, 1);
+	ve_crash(test);
 	for_each_online_cpu(cpu) {
 		KUNIT_EXPECT_EQ_MSG(test, ve_find(log, 0, VE_EV_EMERGENCY, 'a', cpu) >= 0,
 				    cpu == VE_TEST_CPU, "CPU %d", cpu);
@@ -1287,7 +1366,7 @@ static void ve_test_emergency_during_disable(struct kunit *test)
 	virt_enable_put(a, VE_FAKE_FEATURE);
 
 	KUNIT_EXPECT_EQ(test, ve_find(log, 0, VE_EV_EMERGENCY, 'a', VE_TEST_CPU), -1);
-	for (i = 0; i < log->len; i++)
+	for (i = 0; i < ve_log_len(log); i++)
 		if (log->events[i].kind == VE_EV_EMERGENCY)
 			KUNIT_EXPECT_TRUE_MSG(test, log->events[i].hw_on,
 					      "emergency callback on CPU %u with the hardware off",
@@ -1344,12 +1423,12 @@ static void ve_test_disable_failure_keeps_ownership(struct kunit *test)
 	/* A crash: a failed emergency disable means the same, and is retried. */
 	failures = ve_state(VE_TEST_CPU)->nr_disable_failures;
 	fake(VE_TEST_CPU)->fail_emergency = -EIO;
-	on_each_cpu(ve_emergency_ipi, NULL, 1);
+	ve_crash(test);
 	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
 	KUNIT_EXPECT_TRUE(test, ve_state(VE_TEST_CPU)->owned);
 	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_disable_failures, failures + 1);
 	fake(VE_TEST_CPU)->fail_emergency = 0;
-	on_each_cpu(ve_emergency_ipi, NULL, 1);
+	ve_crash(test);
 	for_each_online_cpu(cpu) {
 		KUNIT_EXPECT_FALSE_MSG(test, fake(cpu)->on, "CPU %d", cpu);
 		KUNIT_EXPECT_FALSE_MSG(test, ve_state(cpu)->owned, "CPU %d", cpu);
@@ -1645,6 +1724,7 @@ struct ve_fake_tdx {
 	bool platform;
 	int fail_cpu;		/* the per-CPU init fails there when >= 0 */
 	int fail_enable;
+	unsigned int cpu_calls;
 	unsigned int cpu_inits;
 	unsigned int enables;
 	unsigned int order_errors;
@@ -1665,6 +1745,10 @@ static int ve_fake_tdx_cpu_enable(void)
 
 	if (!irqs_disabled() || !fake(cpu)->on)
 		ve_tdx.order_errors++;
+	ve_tdx.cpu_calls++;
+	/* As the real one: a CPU initialized once stays so until reboot. */
+	if (this_cpu_read(ve_tdx_cpu_done))
+		return 0;
 	if (ve_tdx.fail_cpu == cpu)
 		return -EIO;
 	this_cpu_write(ve_tdx_cpu_done, true);
@@ -1757,19 +1841,34 @@ static void ve_test_tdx_permanent(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ve_tdx_active());
 }
 
+/*
+ * A CPU that was offline at bringup gets its per-CPU init when it first
+ * comes online, with VMX on; one that returns is asked again, which the
+ * real tdx_cpu_enable() answers from its per-CPU flag.
+ */
 static void ve_test_tdx_cpu_online_later(struct kunit *test)
 {
-	int first;
+	unsigned int calls;
 
 	ve_test_need_cpu(test);
 	ve_test_tdx_setup(test, true);
-	KUNIT_ASSERT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
 	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
-	per_cpu(ve_tdx_cpu_done, VE_TEST_CPU) = false;
-	first = ve_tdx.log->len;
+	KUNIT_ASSERT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
+	KUNIT_EXPECT_FALSE(test, per_cpu(ve_tdx_cpu_done, VE_TEST_CPU));
+	KUNIT_EXPECT_EQ(test, ve_find(ve_tdx.log, 0, VE_EV_ENABLED, 't', VE_TEST_CPU), -1);
+
 	KUNIT_ASSERT_EQ(test, add_cpu(VE_TEST_CPU), 0);
-	KUNIT_EXPECT_GE(test, ve_find(ve_tdx.log, first, VE_EV_ENABLED, 't', VE_TEST_CPU), 0);
+	KUNIT_EXPECT_GE(test, ve_find(ve_tdx.log, 0, VE_EV_ENABLED, 't', VE_TEST_CPU), 0);
 	KUNIT_EXPECT_TRUE(test, per_cpu(ve_tdx_cpu_done, VE_TEST_CPU));
+	KUNIT_EXPECT_EQ(test, ve_tdx.cpu_inits, num_online_cpus());
+	KUNIT_EXPECT_EQ(test, ve_tdx.order_errors, 0);
+	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
+
+	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
+	calls = ve_tdx.cpu_calls;
+	KUNIT_ASSERT_EQ(test, add_cpu(VE_TEST_CPU), 0);
+	KUNIT_EXPECT_EQ(test, ve_tdx.cpu_calls, calls + 1);
+	KUNIT_EXPECT_EQ(test, ve_tdx.cpu_inits, num_online_cpus());
 	KUNIT_EXPECT_EQ(test, ve_tdx.order_errors, 0);
 	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
 }
@@ -1778,10 +1877,10 @@ static void ve_test_tdx_cpu_init_fails(struct kunit *test)
 {
 	ve_test_need_cpu(test);
 	ve_test_tdx_setup(test, true);
-	KUNIT_ASSERT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
 	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
+	KUNIT_ASSERT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
 
-	/* LP_INIT fails on the returning CPU: its online fails, VMX off again. */
+	/* LP_INIT fails on a CPU coming online: its online fails, VMX off again. */
 	ve_tdx.fail_cpu = VE_TEST_CPU;
 	KUNIT_EXPECT_EQ(test, add_cpu(VE_TEST_CPU), -EIO);
 	KUNIT_EXPECT_FALSE(test, cpu_online(VE_TEST_CPU));

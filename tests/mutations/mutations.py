@@ -104,6 +104,18 @@ M = {
     "\tif (!ve_running)\n\t\tr = -ENODEV;\n\telse if (ve_going_down)",
     "\tif (ve_going_down)",
     "kunit: ve_test_not_running"),
+ # The emergency path gives up in NMI context, where a crash runs it on
+ # every CPU but the crashing one.
+ "emergency_not_in_nmi": ("lifecycle.c",
+    "\tWRITE_ONCE(ve_going_down, true);\n\n\tif (READ_ONCE(vc->on)) {",
+    "\tWRITE_ONCE(ve_going_down, true);\n\tif (in_nmi())\n\t\treturn;\n\n\tif (READ_ONCE(vc->on)) {",
+    "kunit: ve_test_emergency"),
+ # TDX's per-CPU init only at bringup: a CPU offline then is never
+ # initialized when it comes online.
+ "tdx_online_uninitialized": ("tdx_hooks.c",
+    "\tint r = ve_tdx_ops->cpu_enable();\n",
+    "\tint r = ve_tdx_up ? 0 : ve_tdx_ops->cpu_enable();\n",
+    "kunit: ve_test_tdx_cpu_online_later"),
  # tdx=auto, the default, does not bring TDX up at load.
  "tdx_auto_stays_down": ("tdx_hooks.c",
     "\tif (policy == VE_TDX_OFF) {",
@@ -194,6 +206,17 @@ for _name, (_m, _suite, _guest, _holds) in LIFECYCLE.items():
     SUITE[_name] = _suite
     GUEST[_name] = _guest
     HOLDS[_name] = _holds
+
+# A per-CPU get refused on a CPU the kernel does not yet call online: fine
+# from 6.12's KVM step (CPUHP_AP_KVM_ONLINE), fatal from 6.1's, which is in
+# the STARTING section.  The KUnit test takes KVM's step, so only on 6.1
+# (the in-tree modular test kernel, in QEMU) can it see this.
+M["percpu_refuses_starting"] = ("virt_enable.c",
+    "\telse if (vc->suspended || (ve_follows_online(user) && !vc->online))\n",
+    "\telse if (vc->suspended || (ve_follows_online(user) && !vc->online) ||\n"
+    "\t\t !cpu_online(smp_processor_id()))\n",
+    "kunit: ve_test_percpu_from_hotplug")
+GUEST["percpu_refuses_starting"] = "6.1 qemu svm 4 full"
 
 _table_main = main
 
