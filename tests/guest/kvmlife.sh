@@ -36,7 +36,6 @@
 VE_SUITE=kvmlife
 F=$VE_FEATURE
 KVM=$(ve_kvm_module)
-GUEST=/tests/kvm_guest_test
 T=/sys/kernel/tracing
 CYCLES=20
 parts=$(ve_param ve.kvmlife)
@@ -50,67 +49,6 @@ took() {
 	began=$now
 }
 
-# --- a looping vCPU in the background ---
-
-# loop_start NAME CPU: a vCPU pinned to CPU, looping until loop_stop NAME.
-# At nice 19: it has its CPU to itself, but where it shares one with this
-# shell (CPU 1 offline; Bochs, where each exit is slow) the shell goes first.
-loop_start() {
-	rm -f /tmp/loop-$1.*
-	"$GUEST" --loop 1800 --cpu "$2" --nice 19 --stop-file /tmp/loop-$1.stop \
-		--status /tmp/loop-$1.status >/tmp/loop-$1.out 2>&1 &
-	echo $! >/tmp/loop-$1.pid
-}
-# loop_get NAME KEY: a running count (exits, on_cpu, arrivals, interrupted,
-# repins, cpu, done), 0 before the first status.
-loop_get() {
-	v=$(awk -v k="$2" '{ for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 1) }' \
-		/tmp/loop-$1.status 2>/dev/null)
-	echo "${v:-0}"
-}
-# loop_wait NAME KEY MIN SECONDS: until the count reaches MIN.
-loop_wait() {
-	n=$(($4 * 10))
-	while [ "$(loop_get "$1" "$2")" -lt "$3" ]; do
-		[ "$(loop_get "$1" done)" = 0 ] || return 1
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-# loop_stop NAME: stop it; its exit status, its result line(s) as comments.
-# One that does not end within 30 s (a vCPU stuck in KVM) is killed.
-loop_stop() {
-	pid=$(cat /tmp/loop-$1.pid)
-	touch /tmp/loop-$1.stop
-	n=300
-	while [ "$n" -gt 0 ] && [ -r /proc/$pid/stat ] &&
-	      [ "$(awk '{ print $3 }' /proc/$pid/stat)" != Z ]; do
-		sleep 0.1
-		n=$((n - 1))
-	done
-	[ "$n" -gt 0 ] || { ve_say "# the vCPU loop $1 did not stop in 30 s: killed"; kill -KILL "$pid"; }
-	wait "$pid"
-	rc=$?
-	if [ "$rc" = 0 ]; then
-		grep ' loop: ' /tmp/loop-$1.out
-	else
-		grep -v '^ok - ' /tmp/loop-$1.out
-	fi | sed 's/^/# /' | while read -r line; do ve_say "$line"; done
-	return "$rc"
-}
-# grows NAME SECONDS: the count of exits grows past its value now.
-grows() { loop_wait "$1" exits $(($(loop_get "$1" exits) + 20)) "$2"; }
-# runs_on NAME CPU SECONDS: its last exit was on CPU.
-runs_on() {
-	n=$(($3 * 10))
-	until [ "$(loop_get "$1" cpu)" = "$2" ]; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-
 ve_probe_load
 ve_load
 ve_check "modprobe $KVM (patched) loads" modprobe "$KVM"
@@ -119,26 +57,26 @@ has_cpu1=
 
 # --- hotplug: a vCPU in KVM_RUN on CPU 1 while CPU 1 goes offline/online ---
 if wanted hotplug && [ -n "$has_cpu1" ]; then
-	loop_start hot 1
+	ve_loop_start hot 1
 	ve_check "a vCPU loops in KVM_RUN on CPU 1, exiting to user space with a counter" \
-		loop_wait hot on_cpu 20 60
+		ve_loop_wait hot on_cpu 20 60
 	cycles=0 back=0
 	while [ "$cycles" -lt "$CYCLES" ]; do
-		arrivals=$(loop_get hot arrivals)
+		arrivals=$(ve_loop_get hot arrivals)
 		ve_set_online 1 0 || break
 		ve_set_online 1 1 || break
 		cycles=$((cycles + 1))
 		# Each cycle starts with the vCPU back on CPU 1 (it re-pins itself).
-		loop_wait hot arrivals $((arrivals + 1)) 30 && back=$((back + 1))
+		ve_loop_wait hot arrivals $((arrivals + 1)) 30 && back=$((back + 1))
 	done
 	ve_check "CPU 1 offline and online $CYCLES times under the looping vCPU" \
 		ve_same "$cycles" "$CYCLES"
 	ve_check "the vCPU was back in KVM_RUN on CPU 1 after each of the $CYCLES returns" \
 		ve_same "$back" "$CYCLES"
-	ve_check "the vCPU's count kept growing after the cycles" grows hot 30
+	ve_check "the vCPU's count kept growing after the cycles" ve_loop_grows hot 30
 	ve_check "CPU 1's $F is on again under the VM (hardware)" ve_same "$(ve_hw 1)" 1
 	ve_check "regression: the vCPU survived $CYCLES offline/online cycles of its CPU: every exit in sequence" \
-		loop_stop hot
+		ve_loop_stop hot
 	took hotplug
 fi
 
@@ -154,19 +92,19 @@ fi
 if wanted suspend; then
 	sus_cpus=0
 	[ -z "$has_cpu1" ] || sus_cpus="0 1"
-	for cpu in $sus_cpus; do loop_start "sus$cpu" "$cpu"; done
+	for cpu in $sus_cpus; do ve_loop_start "sus$cpu" "$cpu"; done
 	for cpu in $sus_cpus; do
-		ve_check "a vCPU loops in KVM_RUN on CPU $cpu" loop_wait "sus$cpu" on_cpu 20 60
+		ve_check "a vCPU loops in KVM_RUN on CPU $cpu" ve_loop_wait "sus$cpu" on_cpu 20 60
 	done
 	ve_check "suspend/resume (pm_test=core) with the vCPUs looping" ve_suspend
 	for cpu in $sus_cpus; do
-		ve_check "the vCPU on CPU $cpu kept running after resume" grows "sus$cpu" 30
-		ve_check "...on CPU $cpu" runs_on "sus$cpu" "$cpu" 30
+		ve_check "the vCPU on CPU $cpu kept running after resume" ve_loop_grows "sus$cpu" 30
+		ve_check "...on CPU $cpu" ve_loop_runs_on "sus$cpu" "$cpu" 30
 	done
 	ve_check "every CPU on after resume under the VMs (hardware)" ve_all_hw 1
 	for cpu in $sus_cpus; do
 		ve_check "regression: the vCPU on CPU $cpu survived the suspend: every exit in sequence" \
-			loop_stop "sus$cpu"
+			ve_loop_stop "sus$cpu"
 	done
 	took suspend
 fi
@@ -270,8 +208,8 @@ if wanted ordering && [ -n "$has_cpu1" ]; then
 		[ -n "$wait_step" ]
 	# A VM with its vCPU on CPU 1: 6.1's KVM enables virtualization only
 	# while a VM exists; 6.12's from load (enable_virt_at_load=1).
-	loop_start ord 1
-	loop_wait ord on_cpu 20 60
+	ve_loop_start ord 1
+	ve_loop_wait ord on_cpu 20 60
 	ve_check "CPU 1's $F is on before its offline (KVM loaded, a vCPU running there)" \
 		ve_same "$(ve_hw 1)" 1
 	echo 0 >$T/tracing_on
@@ -317,8 +255,8 @@ if wanted ordering && [ -n "$has_cpu1" ]; then
 	ve_check "ordering: CPU 1's hardware goes off only after its SCHED_WAIT_EMPTY teardown" \
 		eval '[ "$offs/$(got after)" = 1/1 ] || [ "$offs/$disabled" = 0/1 ]'
 	ve_check "CPU 1's $F on again under the VM (hardware)" ve_same "$(ve_hw 1)" 1
-	ve_check "the vCPU on CPU 1 kept running" grows ord 30
-	ve_check "...every exit in sequence" loop_stop ord
+	ve_check "the vCPU on CPU 1 kept running" ve_loop_grows ord 30
+	ve_check "...every exit in sequence" ve_loop_stop ord
 	took ordering
 fi
 

@@ -263,3 +263,69 @@ ve_guest() {
 	sed 's/^/# /' /tmp/guest.out | while read -r line; do ve_say "$line"; done
 	return 1
 }
+
+# --- a vCPU looping in KVM_RUN, in the background ---
+# (kvm_guest_test --loop: a guest that exits to user space at every step
+# with a counter the host side checks; kvmlife, kexec and shutdown.)
+
+# ve_loop_start NAME CPU: a vCPU pinned to CPU, looping until ve_loop_stop
+# NAME, 30 minutes, or the end of the kernel.  At nice 19: it has its CPU to
+# itself, but where it shares one with the test's shell (CPU 0, CPU 1
+# offline; Bochs, where each exit is slow) the shell goes first.
+ve_loop_start() {
+	rm -f /tmp/loop-$1.*
+	/tests/kvm_guest_test --loop 1800 --cpu "$2" --nice 19 --stop-file /tmp/loop-$1.stop \
+		--status /tmp/loop-$1.status >/tmp/loop-$1.out 2>&1 &
+	echo $! >/tmp/loop-$1.pid
+}
+# ve_loop_get NAME KEY: a running count (exits, on_cpu, arrivals,
+# interrupted, repins, cpu, done), 0 before the first status.
+ve_loop_get() {
+	v=$(awk -v k="$2" '{ for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 1) }' \
+		/tmp/loop-$1.status 2>/dev/null)
+	echo "${v:-0}"
+}
+# ve_loop_wait NAME KEY MIN SECONDS: until the count reaches MIN.
+ve_loop_wait() {
+	n=$(($4 * 10))
+	while [ "$(ve_loop_get "$1" "$2")" -lt "$3" ]; do
+		[ "$(ve_loop_get "$1" done)" = 0 ] || return 1
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+# ve_loop_stop NAME: stop it; its exit status, its result line(s) as
+# comments.  One that does not end within 30 s (a vCPU stuck in KVM) is
+# killed.
+ve_loop_stop() {
+	pid=$(cat /tmp/loop-$1.pid)
+	touch /tmp/loop-$1.stop
+	n=300
+	while [ "$n" -gt 0 ] && [ -r /proc/$pid/stat ] &&
+	      [ "$(awk '{ print $3 }' /proc/$pid/stat)" != Z ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	[ "$n" -gt 0 ] || { ve_say "# the vCPU loop $1 did not stop in 30 s: killed"; kill -KILL "$pid"; }
+	wait "$pid"
+	rc=$?
+	if [ "$rc" = 0 ]; then
+		grep ' loop: ' /tmp/loop-$1.out
+	else
+		grep -v '^ok - ' /tmp/loop-$1.out
+	fi | sed 's/^/# /' | while read -r line; do ve_say "$line"; done
+	return "$rc"
+}
+# ve_loop_grows NAME SECONDS: the count of exits grows past its value now
+# (by 20, every one in sequence, or the loop would have ended).
+ve_loop_grows() { ve_loop_wait "$1" exits $(($(ve_loop_get "$1" exits) + 20)) "$2"; }
+# ve_loop_runs_on NAME CPU SECONDS: its last exit was on CPU.
+ve_loop_runs_on() {
+	n=$(($3 * 10))
+	until [ "$(ve_loop_get "$1" cpu)" = "$2" ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
