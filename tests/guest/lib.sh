@@ -285,6 +285,8 @@ ve_loop_get() {
 		/tmp/loop-$1.status 2>/dev/null)
 	echo "${v:-0}"
 }
+# ve_loop_status NAME: all its counts, as one line ("exits E on_cpu N ...").
+ve_loop_status() { cat /tmp/loop-$1.status 2>/dev/null; }
 # ve_loop_wait NAME KEY MIN SECONDS: until the count reaches MIN.
 ve_loop_wait() {
 	n=$(($4 * 10))
