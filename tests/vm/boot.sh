@@ -222,10 +222,21 @@ until marker_seen; do
 done
 elapsed=$(awk "BEGIN { printf \"%.1f\", $EPOCHREALTIME - $start }")
 
-# Let the guest power off by itself (Bochs: "ACPI control: soft power off",
-# rc 1): splats at shutdown belong in the log.
+# Let the guest power off or reboot by itself: splats at shutdown belong in
+# the log, and so does what the kernel prints after "reboot: Restarting
+# system" (syscore shutdown's readings come after it).  QEMU exits either
+# way (-no-reboot); Bochs exits on a power-off ("ACPI control: soft power
+# off", rc 1) but would boot again on a reboot, so that ends it once its
+# log has been quiet for a second.
+quiet=0 size=-1
 for _ in $(seq 100); do
-	guest_alive || break
+	kill -0 "$pid" 2>/dev/null || break
+	if ! guest_alive; then
+		now=$(stat -c %s "$log")
+		if [ "$now" = "$size" ]; then quiet=$((quiet + 1)); else quiet=0; fi
+		size=$now
+		[ "$quiet" -lt 5 ] || break
+	fi
 	sleep 0.2
 done
 stop_guest
