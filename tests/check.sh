@@ -89,12 +89,14 @@ timed() { echo "$1 $2" >>"$run/times"; }
 # sysfs and trace suites, which CI runs in QEMU).  The built-in
 # kernel boots twice: its initialization can fail only at boot (with
 # virt_enable.tdx=on, there being no TDX here), in a small guest of its own.
+# A guest ends with a poweroff, or a reboot with ve.end=reboot (the built-in
+# one, whose shutdown suite then checks the hardware on the reboot path).
 guests=(
 	"6.12-svm 6.12 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmlife,kvmselftests,kexec,crash ve.kvm=percpu"
 	"6.12-vmx 6.12 full bochs vmx 2 scenario,selftests,sysfs@full,trace@full,suspend,kvm,kvmlife,kvmselftests,kexec,crash ve.kvm=percpu"
 	"6.1-svm 6.1 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,kvm,kvmlife,kvmselftests,kexec,crash ve.kvm=percpu"
 	"6.1-vmx 6.1 full bochs vmx 2 scenario,selftests,kvm,kvmlife,kvmselftests,kexec ve.kvm=percpu"
-	"6.12-builtin-svm 6.12-builtin full qemu svm 4 kunit,builtin,selftests,sysfs,kvm,shutdown ve.kvm=percpu"
+	"6.12-builtin-svm 6.12-builtin full qemu svm 4 kunit,builtin,selftests,sysfs,kvm,shutdown ve.kvm=percpu ve.end=reboot"
 	"6.12-builtin-noinit 6.12-builtin full qemu svm 2 builtin virt_enable.tdx=on"
 	"6.12-clang-svm 6.12-clang full qemu svm 4 kunit,scenario,selftests,stress,shutdown"
 	"6.12-clang-vmx 6.12-clang full bochs vmx 2 kunit@full,tdx,shutdown"
@@ -164,7 +166,7 @@ job() {
 # guest NAME KERNEL INITRAMFS EMULATOR FEATURE CPUS SUITES [CMDLINE]
 guest() {
 	local name=$1 kname=$2 initramfs=$3 emulator=$4 feature=$5 cpus=$6 suites=$7 extra=${8:-}
-	local s kept initrd=$run/$kname/initramfs.cpio
+	local s kept initrd=$run/$kname/initramfs.cpio end=poweroff
 
 	for s in ${suites//,/ }; do
 		# SUITE@full: in the full tier only (a repetition CI can spare).
@@ -187,7 +189,8 @@ guest() {
 	[[ $emulator != bochs || $tier != ci ]] ||
 		extra+=" lockdep.prove_locking=0 ve.kvmselftests=ci"
 	[[ -z ${KASAN:-} || $kname != *-clang ]] || extra+=" ve.kasan=1"
-	echo "$kname $feature $cpus ${kept//,/ }" >"$run/$name.guest"
+	[[ " $extra " != *" ve.end=reboot "* ]] || end=reboot
+	echo "$kname $feature $cpus $end ${kept//,/ }" >"$run/$name.guest"
 	job "$name" "$vm/boot.sh" "$emulator" --kernel "${kernel[$kname]}/arch/x86/boot/bzImage" \
 		--initrd "$initrd" --log "$run/$name.log" --cpus "$cpus" \
 		--timeout 2400 \
@@ -323,9 +326,9 @@ count_lines() {
 # guest_results NAME: count what a guest reported, and what its log shows.
 guest_results() {
 	local name=$1 log=$run/$1.log suite
-	local kname feature cpus suites allow=()
+	local kname feature cpus end suites allow=()
 
-	read -r kname feature cpus suites <"$run/$name.guest"
+	read -r kname feature cpus end suites <"$run/$name.guest"
 	check "$name: guest ran to the end" job_ok "$name"
 	sed 's/^/      /' "$run/$name.out"
 	count_lines < <(ve_guest_tap "$log" "$name")
@@ -334,7 +337,13 @@ guest_results() {
 			grep -q "VE: suite $(after "$suite") end rc=0" "$log"
 	done
 	if [[ " $suites " == *" shutdown "* ]]; then
-		check "$name: poweroff with a reference held: $feature off on all $cpus CPUs (hardware)" \
+		# The kernel's last words: "reboot: Power down" or "reboot:
+		# Restarting system", then ve_probe's reading of every CPU.
+		local last_words="Power down"
+		[ "$end" = poweroff ] || last_words="Restarting system"
+		check "$name: the guest ended by $end (\"reboot: $last_words\")" \
+			grep -q "reboot: $last_words" "$log"
+		check "$name: $end with a reference held: $feature off on all $cpus CPUs (hardware)" \
 			[ "$(grep -c "ve_probe: shutdown: cpu [0-9]* $feature off" "$log")" = "$cpus" ]
 	fi
 	if [[ " $suites " == *" kunit "* ]]; then

@@ -222,6 +222,10 @@ ve_hw_transitions() {
 # ve_param NAME: the value of NAME= on the kernel command line.
 ve_param() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1; }
 
+# ve_end: how the guest ends once its suites ran (tests/guest/init):
+# "reboot" with ve.end=reboot on the command line, else "poweroff".
+ve_end() { [ "$(ve_param ve.end)" = reboot ] && echo reboot || echo poweroff; }
+
 # ve_next_cmdline SUITES [EXTRA...]: this kernel's command line for the
 # next kernel (kexec'd or capture), which runs SUITES (comma-separated).
 ve_next_cmdline() {
