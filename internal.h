@@ -40,6 +40,11 @@
  * @emergency_disable_cpu: the same from NMI or crash context, with the
  *	same meaning of its result.  Idempotent, and safe on a CPU left half
  *	way through @enable_cpu or @disable_cpu.
+ * @window_save: on this CPU, with the feature on and interrupts disabled,
+ *	return the state a window's user may change and must get back: the
+ *	current-VMCS pointer (VMPTRST), MSR_VM_HSAVE_PA.
+ * @window_restore: put back what @window_save returned; 0, or an error
+ *	where it cannot (VMPTRLD VMfail).
  *
  * The core picks one table at load time and calls only through it.
  */
@@ -53,6 +58,8 @@ struct ve_vendor_ops {
 	int (*enable_cpu)(void);
 	int (*disable_cpu)(void);
 	int (*emergency_disable_cpu)(void);
+	u64 (*window_save)(void);
+	int (*window_restore)(u64 saved);
 };
 
 extern const struct ve_vendor_ops ve_vmx_ops;
@@ -114,11 +121,14 @@ struct ve_cpu {
 	unsigned long nr_disables;
 	unsigned long nr_emergencies;
 	unsigned long nr_disable_failures;
+	struct virt_enable_user *window;	/* whose window is open here */
+	unsigned long nr_window_failures;	/* restores that failed */
 };
 
 struct ve_user_cpu {
 	unsigned int refs;	/* this user's per-CPU references */
 	bool active;		/* ->cpu_enabled ran, ->cpu_disabling did not */
+	unsigned long windows;	/* windows this user opened on this CPU */
 };
 
 struct virt_enable_user {
@@ -161,6 +171,7 @@ bool ve_cpu_wanted(const struct ve_cpu *vc);
 int ve_cpu_reconcile(struct ve_cpu *vc, enum ve_reason why);
 int ve_broadcast(enum ve_reason why);
 void ve_cpu_forget_pinned(unsigned int cpu);
+bool ve_user_covers(struct virt_enable_user *user, const struct ve_cpu *vc);
 const char *ve_feature_name(enum virt_enable_feature feature);
 int ve_feature_parse(const char *name, enum virt_enable_feature *feature);
 

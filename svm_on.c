@@ -124,6 +124,21 @@ static int ve_svm_clear_svme(void)
 	return wrmsrl_safe(MSR_EFER, efer & ~EFER_SVME) ? -EIO : 0;
 }
 
+/* Where VMRUN saves the host's state: KVM points it at its own page. */
+static u64 ve_svm_window_save(void)
+{
+	u64 hsave;
+
+	rdmsrl(MSR_VM_HSAVE_PA, hsave);
+	return hsave;
+}
+
+static int ve_svm_window_restore(u64 saved)
+{
+	wrmsrl(MSR_VM_HSAVE_PA, saved);
+	return 0;
+}
+
 const struct ve_vendor_ops ve_svm_ops = {
 	.name = "svm",
 	.feature = VIRT_ENABLE_SVM,
@@ -132,4 +147,6 @@ const struct ve_vendor_ops ve_svm_ops = {
 	.enable_cpu = ve_svm_enable_cpu,
 	.disable_cpu = ve_svm_clear_svme,
 	.emergency_disable_cpu = ve_svm_clear_svme,
+	.window_save = ve_svm_window_save,
+	.window_restore = ve_svm_window_restore,
 };

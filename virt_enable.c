@@ -165,8 +165,7 @@ bool ve_cpu_wanted(const struct ve_cpu *vc)
 }
 
 /* Whether @user's references cover this CPU, whose state is @vc. */
-static bool ve_user_covers(struct virt_enable_user *user,
-			   const struct ve_cpu *vc)
+bool ve_user_covers(struct virt_enable_user *user, const struct ve_cpu *vc)
 {
 	if (READ_ONCE(ve_going_down) || vc->suspended)
 		return false;

@@ -85,6 +85,26 @@ int virt_enable_get_cpu(struct virt_enable_user *user,
 void virt_enable_put_cpu(struct virt_enable_user *user,
 			 enum virt_enable_feature feature);
 
+/**
+ * struct virt_enable_window - a window open on one CPU
+ * @flags: the interrupt state virt_enable_window_close() restores.
+ * @saved: what the window put aside and gives back: the current-VMCS
+ *	pointer (VMX; -1 for none) or MSR_VM_HSAVE_PA (SVM).
+ * @user: the user that opened it.
+ *
+ * Filled by virt_enable_window_open(), read by virt_enable_window_close();
+ * usually on the caller's stack.  Users do not touch it in between.
+ */
+struct virt_enable_window {
+	unsigned long flags;
+	u64 saved;
+	struct virt_enable_user *user;
+};
+
+int virt_enable_window_open(struct virt_enable_user *user,
+			    struct virt_enable_window *window);
+void virt_enable_window_close(struct virt_enable_window *window);
+
 enum virt_enable_feature virt_enable_feature(void);
 bool virt_enable_rebooting(void);
 

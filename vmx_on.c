@@ -284,6 +284,35 @@ static int ve_vmx_emergency_disable_cpu(void)
 	return ve_vmx_off();
 }
 
+/* VMPTRST's answer when no VMCS is current. */
+#define VE_NO_CURRENT_VMCS	(~0ULL)
+
+/* The current-VMCS pointer. */
+static u64 ve_vmx_window_save(void)
+{
+	u64 vmcs;
+
+	asm volatile("vmptrst %0" : "=m" (vmcs) : : "cc");
+	return vmcs;
+}
+
+static int ve_vmx_window_restore(u64 saved)
+{
+	/* None was current: the user's VMCLEAR must have left none. */
+	if (saved == VE_NO_CURRENT_VMCS)
+		return ve_vmx_window_save() == VE_NO_CURRENT_VMCS ? 0 : -EBUSY;
+
+	asm goto("1: vmptrld %[pa]\n\t"
+		 "jna %l[vmfail]\n\t"
+		 _ASM_EXTABLE(1b, %l[fault])
+		 : : [pa] "m" (saved) : "cc", "memory" : vmfail, fault);
+	return 0;
+vmfail:
+	return -EIO;
+fault:
+	return -EFAULT;
+}
+
 const struct ve_vendor_ops ve_vmx_ops = {
 	.name = "vmx",
 	.feature = VIRT_ENABLE_VMX,
@@ -294,4 +323,6 @@ const struct ve_vendor_ops ve_vmx_ops = {
 	.enable_cpu = ve_vmx_enable_cpu,
 	.disable_cpu = ve_vmx_disable_cpu,
 	.emergency_disable_cpu = ve_vmx_emergency_disable_cpu,
+	.window_save = ve_vmx_window_save,
+	.window_restore = ve_vmx_window_restore,
 };

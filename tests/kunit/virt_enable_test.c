@@ -47,6 +47,7 @@ struct ve_fake_cpu {
 	int fail_emergency;	/* emergency_disable_cpu() too */
 	int fail_alloc;		/* alloc_cpu() returns this when non-zero */
 	bool nmi_in_disable;	/* an emergency interrupts disable_cpu() */
+	u64 current_vmcs;	/* what windows save and restore */
 	unsigned int enables;
 	unsigned int disables;
 	unsigned int emergencies;
@@ -132,6 +133,18 @@ static int ve_fake_emergency_disable_cpu(void)
 	return 0;
 }
 
+/* The fake's "current VMCS": what a window puts aside and gives back. */
+static u64 ve_fake_window_save(void)
+{
+	return this_cpu_ptr(&ve_fake)->current_vmcs;
+}
+
+static int ve_fake_window_restore(u64 saved)
+{
+	this_cpu_ptr(&ve_fake)->current_vmcs = saved;
+	return 0;
+}
+
 static const struct ve_vendor_ops ve_fake_ops = {
 	.name = "fake",
 	.feature = VE_FAKE_FEATURE,
@@ -142,6 +155,8 @@ static const struct ve_vendor_ops ve_fake_ops = {
 	.enable_cpu = ve_fake_enable_cpu,
 	.disable_cpu = ve_fake_disable_cpu,
 	.emergency_disable_cpu = ve_fake_emergency_disable_cpu,
+	.window_save = ve_fake_window_save,
+	.window_restore = ve_fake_window_restore,
 };
 
 /* What users' callbacks saw, in order, from any CPU. */
