@@ -841,8 +841,10 @@ static void ve_test_failing_callback(struct kunit *test)
  */
 #ifdef VE_HAVE_CPUHP_KVM_STARTING
 #define VE_KVM_CPUHP_STATE	CPUHP_AP_KVM_STARTING
+#define VE_KVM_STEP_STARTING	true
 #else
 #define VE_KVM_CPUHP_STATE	CPUHP_AP_KVM_ONLINE
+#define VE_KVM_STEP_STARTING	false
 #endif
 
 struct ve_early {
@@ -919,8 +921,8 @@ static void ve_test_percpu_from_hotplug(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, add_cpu(VE_TEST_CPU), 0);
 	KUNIT_EXPECT_EQ(test, ve_early.get_result, 0);
 	/* Where the step is: the STARTING section only before 6.3. */
-	KUNIT_EXPECT_EQ(test, ve_early.get_irqs_off, IS_ENABLED(VE_HAVE_CPUHP_KVM_STARTING));
-	KUNIT_EXPECT_EQ(test, ve_early.get_online, !IS_ENABLED(VE_HAVE_CPUHP_KVM_STARTING));
+	KUNIT_EXPECT_EQ(test, ve_early.get_irqs_off, VE_KVM_STEP_STARTING);
+	KUNIT_EXPECT_EQ(test, ve_early.get_online, !VE_KVM_STEP_STARTING);
 	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
 	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->enables, 2);
 	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->bad, 0);
