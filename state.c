@@ -4,9 +4,11 @@
  * a small read-only sysfs view that needs no debugfs (debugfs is not an ABI
  * and is often unavailable on production machines):
  *
- *   /sys/kernel/virt_enable/feature   "vmx" or "svm"
- *   /sys/kernel/virt_enable/cpus_on   CPUs where virt_enable has it on (cpulist)
- *   /sys/kernel/virt_enable/users     one line per user and what it holds
+ *   /sys/kernel/virt_enable/feature          "vmx" or "svm"
+ *   /sys/kernel/virt_enable/cpus_on          CPUs where virt_enable has it on (cpulist)
+ *   /sys/kernel/virt_enable/users            one line per user and what it holds
+ *   /sys/kernel/virt_enable/windows          one line per user: its windows per CPU
+ *   /sys/kernel/virt_enable/window_failures  per CPU: windows whose close failed
  *
  * Formats: Documentation/ABI/testing/sysfs-kernel-virt_enable and
  * Documentation/admin-guide/virt_enable.rst.
@@ -31,6 +33,24 @@ static void ve_show_user(struct seq_file *m, struct virt_enable_user *user)
 
 		if (refs)
 			seq_printf(m, " %d:%u", cpu, refs);
+	}
+	seq_putc(m, '\n');
+}
+
+/*
+ * The windows @user opened on each CPU where it did.  Each count is its
+ * CPU's, written there with interrupts off: read as it is.
+ */
+static void ve_show_windows(struct seq_file *m, struct virt_enable_user *user)
+{
+	int cpu;
+
+	seq_printf(m, "windows \"%s\"", user->name);
+	for_each_possible_cpu(cpu) {
+		unsigned long n = READ_ONCE(per_cpu_ptr(user->cpu, cpu)->windows);
+
+		if (n)
+			seq_printf(m, " %d:%lu", cpu, n);
 	}
 	seq_putc(m, '\n');
 }
@@ -66,16 +86,19 @@ void ve_state_show(struct seq_file *m)
 	for_each_possible_cpu(cpu) {
 		struct ve_cpu *vc = per_cpu_ptr(&ve_cpus, cpu);
 
-		seq_printf(m, "cpu %d online %d hw %d system %d local %u enables %lu disables %lu emergencies %lu disable_failures %lu\n",
+		seq_printf(m, "cpu %d online %d hw %d system %d local %u enables %lu disables %lu emergencies %lu disable_failures %lu window_failures %lu\n",
 			   cpu, READ_ONCE(vc->online), READ_ONCE(vc->on),
 			   READ_ONCE(vc->system),
 			   READ_ONCE(vc->nr_pinned) + READ_ONCE(vc->nr_follow),
 			   READ_ONCE(vc->nr_enables), READ_ONCE(vc->nr_disables),
 			   READ_ONCE(vc->nr_emergencies),
-			   READ_ONCE(vc->nr_disable_failures));
+			   READ_ONCE(vc->nr_disable_failures),
+			   READ_ONCE(vc->nr_window_failures));
 	}
-	list_for_each_entry(user, &ve_users, node)
+	list_for_each_entry(user, &ve_users, node) {
 		ve_show_user(m, user);
+		ve_show_windows(m, user);
+	}
 	seq_printf(m, "counters broadcasts %lu rollbacks %lu refused_puts %ld busy %ld vetoed_suspends %lu resume_failures %lu\n",
 		   ve_stats.broadcasts, ve_stats.rollbacks,
 		   atomic_long_read(&ve_stats.refused_puts),
@@ -83,6 +106,7 @@ void ve_state_show(struct seq_file *m)
 		   ve_stats.vetoed_suspends, ve_stats.resume_failures);
 	mutex_unlock(&ve_lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(ve_state_show);
 
 static struct kobject *ve_kobj;
 
@@ -132,14 +156,58 @@ static ssize_t users_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return len;
 }
 
+/* "NAME" CPU:N... per user, in the order of users: windows opened per CPU. */
+static ssize_t windows_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	struct virt_enable_user *user;
+	int len = 0, cpu;
+
+	mutex_lock(&ve_lock);
+	list_for_each_entry(user, &ve_users, node) {
+		len += sysfs_emit_at(buf, len, "\"%s\"", user->name);
+		for_each_possible_cpu(cpu) {
+			unsigned long n = READ_ONCE(per_cpu_ptr(user->cpu, cpu)->windows);
+
+			if (n)
+				len += sysfs_emit_at(buf, len, " %d:%lu", cpu, n);
+		}
+		len += sysfs_emit_at(buf, len, "\n");
+	}
+	mutex_unlock(&ve_lock);
+	return len;
+}
+
+/* CPU:N for each CPU where closing a window failed; an empty line if none. */
+static ssize_t window_failures_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	const char *sep = "";
+	int len = 0, cpu;
+
+	for_each_possible_cpu(cpu) {
+		unsigned long n = READ_ONCE(per_cpu_ptr(&ve_cpus, cpu)->nr_window_failures);
+
+		if (n) {
+			len += sysfs_emit_at(buf, len, "%s%d:%lu", sep, cpu, n);
+			sep = " ";
+		}
+	}
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+
 static struct kobj_attribute ve_feature_attr = __ATTR_RO(feature);
 static struct kobj_attribute ve_cpus_on_attr = __ATTR_RO(cpus_on);
 static struct kobj_attribute ve_users_attr = __ATTR_RO(users);
+static struct kobj_attribute ve_windows_attr = __ATTR_RO(windows);
+static struct kobj_attribute ve_window_failures_attr = __ATTR_RO(window_failures);
 
 static struct attribute *ve_attrs[] = {
 	&ve_feature_attr.attr,
 	&ve_cpus_on_attr.attr,
 	&ve_users_attr.attr,
+	&ve_windows_attr.attr,
+	&ve_window_failures_attr.attr,
 	NULL,
 };
 

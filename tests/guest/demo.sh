@@ -15,7 +15,7 @@ hardware() {
 	ve_say "  hardware says $F on:$line"
 }
 state() {
-	grep -E '^(users|system_users|cpu|user|counters) ' $VE_STATE |
+	grep -E '^(users|system_users|cpu|user|windows|counters) ' $VE_STATE |
 		while read -r line; do ve_say "  $line"; done
 	hardware
 }

@@ -30,13 +30,15 @@
 
 struct ve_cpu_line {
 	unsigned long online, hw, system, local, enables, disables, emergencies,
-		      disable_failures;
+		      disable_failures, window_failures;
 };
 
 struct ve_user_line {
 	char name[32];
 	unsigned int system, permanent;
 	char percpu[128];
+	char windows[128];	/* its "windows" line's CPU:N list */
+	bool has_windows;	/* that line was there */
 };
 
 struct ve_state {
@@ -85,7 +87,7 @@ static int ve_parse_cpu(const char *line, struct ve_state *st)
 {
 	static const char *const keys[] = {
 		"online", "hw", "system", "local", "enables", "disables",
-		"emergencies", "disable_failures", NULL
+		"emergencies", "disable_failures", "window_failures", NULL
 	};
 	struct ve_cpu_line *c;
 	int cpu, used;
@@ -96,7 +98,8 @@ static int ve_parse_cpu(const char *line, struct ve_state *st)
 	c = &st->cpu[st->nr_cpus++];
 	return ve_scan_pairs(line + used, keys, (unsigned long *[]) {
 		&c->online, &c->hw, &c->system, &c->local, &c->enables,
-		&c->disables, &c->emergencies, &c->disable_failures });
+		&c->disables, &c->emergencies, &c->disable_failures,
+		&c->window_failures });
 }
 
 static int ve_parse_counters(const char *line, struct ve_state *st)
@@ -126,13 +129,41 @@ static int ve_parse_user(const char *line, struct ve_state *st)
 	return 0;
 }
 
+/* "windows "NAME"[ CPU:N...]": once, right after the line of user NAME. */
+static int ve_parse_windows(const char *line, struct ve_state *st)
+{
+	struct ve_user_line *u;
+	const char *list, *s;
+	unsigned long n;
+	int used = 0, cpu;
+	char name[32];
+
+	if (!st->nr_user_lines)
+		return -1;
+	u = &st->user[st->nr_user_lines - 1];
+	if (u->has_windows)
+		return -1;
+	if (sscanf(line, "windows \"%31[^\"]\"%n", name, &used) != 1 || !used ||
+	    strcmp(name, u->name))
+		return -1;
+	list = line + used;
+	/* Each pair: a space, a CPU, a count of at least one. */
+	for (s = list; *s; s += used)
+		if (*s != ' ' || sscanf(s, " %d:%lu%n", &cpu, &n, &used) != 2 ||
+		    cpu < 0 || cpu >= VE_MAX_CPUS || !n)
+			return -1;
+	snprintf(u->windows, sizeof(u->windows), "%s", list);
+	u->has_windows = true;
+	return 0;
+}
+
 /* Parse the state file; 0, or -1 on any line it does not understand. */
 static int ve_parse_state(const char *text, struct ve_state *st)
 {
 	char *copy = strdup(text), *line, *save;
 	char hook[16], tdx[16];
 	unsigned int regions;
-	int r = 0, shutting;
+	int r = 0, shutting, i;
 
 	memset(st, 0, sizeof(*st));
 	for (line = strtok_r(copy, "\n", &save); line && !r;
@@ -149,12 +180,18 @@ static int ve_parse_state(const char *text, struct ve_state *st)
 			r = ve_parse_cpu(line, st);
 		else if (!strncmp(line, "user ", 5))
 			r = ve_parse_user(line, st);
+		else if (!strncmp(line, "windows ", 8))
+			r = ve_parse_windows(line, st);
 		else if (!strncmp(line, "counters ", 9))
 			r = ve_parse_counters(line, st);
 		else
 			r = -1;
 	}
 	free(copy);
+	/* Every user has its windows line. */
+	for (i = 0; i < st->nr_user_lines && !r; i++)
+		if (!st->user[i].has_windows)
+			r = -1;
 	return r;
 }
 
@@ -310,6 +347,11 @@ TEST_F(ve, state_matches_requests)
 	EXPECT_EQ(st.user[1].system, 0);
 	snprintf(want, sizeof(want), " 0:2");
 	EXPECT_STREQ(st.user[1].percpu, want);
+	/* debugfs users open no windows, and nothing else did meanwhile. */
+	EXPECT_STREQ(st.user[0].windows, "");
+	EXPECT_STREQ(st.user[1].windows, "");
+	for (cpu = 0; cpu < st.nr_cpus; cpu++)
+		EXPECT_EQ(st.cpu[cpu].window_failures, before.cpu[cpu].window_failures);
 
 	/* The control file shows its own user's line. */
 	len = read(b, line, sizeof(line) - 1);
