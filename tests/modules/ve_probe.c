@@ -52,12 +52,20 @@
  * read the hardware, not virt_enable's word.  The kernel's shutdown kmsg
  * dump is the one hook there; kexec reaches it only after the other CPUs
  * were stopped, with interrupts off, and then only this CPU is read.
+ *
+ * Each shutdown reading with the other CPUs still running waits 100 ms
+ * first: a vCPU the tests keep looping in KVM_RUN on another CPU then has
+ * the time to enter again with the hardware off under it before the
+ * kernel stops that CPU, as KVM must expect (kvm_rebooting): a KVM that
+ * does not faults where the log shows it, not only when the timing is
+ * right.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitops.h>
 #include <linux/cpu.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/notifier.h>
 #include <linux/reboot.h>
@@ -148,8 +156,20 @@ static void ve_probe_shutdown_cpu(void *unused)
 		ve_probe_vmx ? "vmx" : "svm", on ? "on" : "off");
 }
 
+/*
+ * Before a shutdown reading: time for vCPUs looping on the other CPUs to
+ * meet the hardware as the shutdown left it (see the top of this file).
+ * Not with interrupts off, where the other CPUs are already stopped.
+ */
+static void ve_probe_let_vcpus_enter(void)
+{
+	if (!irqs_disabled())
+		mdelay(100);
+}
+
 static void ve_probe_shutdown(void)
 {
+	ve_probe_let_vcpus_enter();
 	if (irqs_disabled())
 		ve_probe_shutdown_cpu(NULL);
 	else
@@ -259,6 +279,7 @@ static void ve_probe_on_resume(void)
 
 static void ve_probe_on_shutdown(void)
 {
+	ve_probe_let_vcpus_enter();
 	ve_probe_take(&ve_probe_at_shutdown);
 	ve_probe_cmos_keep(&ve_probe_at_shutdown, VE_PROBE_HOOK_SYSCORE);
 }
@@ -277,6 +298,7 @@ static struct ve_probe_reading ve_probe_at_reboot = { .hook = "reboot notifier" 
 static int ve_probe_reboot_notify(struct notifier_block *nb,
 				  unsigned long action, void *data)
 {
+	ve_probe_let_vcpus_enter();
 	ve_probe_take(&ve_probe_at_reboot);
 	ve_probe_cmos_keep(&ve_probe_at_reboot, VE_PROBE_HOOK_REBOOT);
 	return NOTIFY_DONE;
