@@ -17,8 +17,9 @@
 # the kernel migrates kexec to) and on the last CPU until the jump: its
 # count must still grow right before `kexec -e`, so the hardware goes off
 # under running vCPUs.  KVM must then eat the faults of the vCPUs' next
-# VMRESUME/VMRUN (kvm_rebooting); a splat fails the host's log check, and
-# a CPU left in VMX root operation the next kernel's checks.
+# VMRESUME/VMRUN (kvm_rebooting), which ve_probe's shutdown reading gives
+# them 100 ms to make; a splat fails the host's log check, and a CPU left
+# in VMX root operation the next kernel's checks.
 . /tests/lib.sh
 VE_SUITE=kexec
 F=$VE_FEATURE

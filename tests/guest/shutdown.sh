@@ -9,8 +9,9 @@
 # CPU the kernel migrates the reboot to) and on the last CPU into the end,
 # its count seen growing last thing here: KVM's syscore shutdown sets
 # kvm_rebooting and puts its references, virt_enable's turns the hardware
-# off under the running vCPUs, whose next VMRESUME/VMRUN faults; a splat
-# fails the host's log check.
+# off under the running vCPUs, whose next VMRESUME/VMRUN faults (ve_probe's
+# shutdown reading gives them 100 ms to get there); a splat fails the host's
+# log check.
 . /tests/lib.sh
 VE_SUITE=shutdown
 F=$VE_FEATURE
