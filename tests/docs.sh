@@ -28,7 +28,8 @@ fi
 
 # Every exported symbol appears in the driver-API page that was built.
 missing=
-for sym in $(sed -n 's/^EXPORT_SYMBOL_GPL(\([a-z_]*\));$/\1/p' "$VE_ROOT/virt_enable.c"); do
+for sym in $(sed -n 's/^EXPORT_SYMBOL_GPL(\([a-z_]*\));$/\1/p' "$VE_ROOT/virt_enable.c" \
+		"$VE_ROOT/window.c"); do
 	grep -q "$sym" "$out/html/driver-api/virt_enable.html" 2>/dev/null || missing="$missing $sym"
 done
 if [ -z "$missing" ]; then

@@ -53,9 +53,11 @@ report "kernel-doc -none on $(echo $files | wc -w) files" "$out"
 
 # Every exported symbol has kernel-doc.
 missing=
-for sym in $(sed -n 's/^EXPORT_SYMBOL_GPL(\([a-z_]*\));$/\1/p' virt_enable.c); do
-	"$src/scripts/kernel-doc" -rst -function "$sym" virt_enable.c 2>/dev/null |
-		grep -q "$sym" || missing="$missing $sym"
+for file in virt_enable.c window.c; do
+	for sym in $(sed -n 's/^EXPORT_SYMBOL_GPL(\([a-z_]*\));$/\1/p' $file); do
+		"$src/scripts/kernel-doc" -rst -function "$sym" $file 2>/dev/null |
+			grep -q "$sym" || missing="$missing $sym"
+	done
 done
 report "kernel-doc for every exported symbol" "$missing"
 exit $status
