@@ -20,6 +20,7 @@
 #include <linux/notifier.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <asm/apic.h>
 #include <asm/asm.h>
 #include <asm/msr.h>
@@ -1460,6 +1461,312 @@ static void ve_test_disable_failure_keeps_ownership(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, ve_module_refs(), before);
 }
 
+/* --- windows ---------------------------------------------------------------------- */
+
+/* The current VMCS of "KVM" on @cpu before each window, and the user's own. */
+#define VE_KVM_VMCS(cpu)	(0x10000000ULL + (cpu) * 0x1000ULL)
+#define VE_OWN_VMCS		0x20000000ULL
+
+/* One window on one CPU, opened from process context, and what it saw. */
+struct ve_window_call {
+	struct virt_enable_user *user;
+	struct virt_enable_user *nest;	/* opens a second window inside, if set */
+	bool irqs_off;			/* the caller had interrupts disabled */
+	int open;			/* virt_enable_window_open()'s result */
+	int nested;			/* the second open's */
+	bool irqs_off_inside;		/* after the open, whatever its result */
+	bool irqs_off_nested;		/* after the second open */
+	struct virt_enable_user *open_here;	/* the CPU's window, inside */
+	bool irqs_off_after;		/* after the close, or the failed open */
+	u64 vmcs_after;			/* the fake's current VMCS then */
+};
+
+static long ve_window_fn(void *arg)
+{
+	struct ve_window_call *call = arg;
+	struct virt_enable_window window, inner;
+
+	/* Only this CPU's worker touches its fake; it may be preempted here. */
+	this_cpu_ptr(&ve_fake)->current_vmcs = VE_KVM_VMCS(raw_smp_processor_id());
+	if (call->irqs_off)
+		local_irq_disable();
+	call->open = virt_enable_window_open(call->user, &window);
+	call->irqs_off_inside = irqs_disabled();
+	if (!call->open) {
+		call->open_here = ve_state(smp_processor_id())->window;
+		if (call->nest) {
+			call->nested = virt_enable_window_open(call->nest, &inner);
+			call->irqs_off_nested = irqs_disabled();
+			/* A bug let it open: its user closes it. */
+			if (!call->nested)
+				virt_enable_window_close(&inner);
+		}
+		/* The user's VMPTRLD of its own VMCS. */
+		this_cpu_ptr(&ve_fake)->current_vmcs = VE_OWN_VMCS;
+		virt_enable_window_close(&window);
+	}
+	call->irqs_off_after = irqs_disabled();
+	call->vmcs_after = this_cpu_ptr(&ve_fake)->current_vmcs;
+	/* Whatever a bug left, the worker goes back with interrupts on. */
+	local_irq_enable();
+	return 0;
+}
+
+/*
+ * A window of @user on @cpu, from a worker bound there (with interrupts
+ * disabled before the open if @irqs_off); *@call says what it saw.
+ */
+static int ve_window(struct virt_enable_user *user, unsigned int cpu, bool irqs_off,
+		     struct ve_window_call *call)
+{
+	*call = (struct ve_window_call) { .user = user, .irqs_off = irqs_off };
+	work_on_cpu(cpu, ve_window_fn, call);
+	return call->open;
+}
+
+static unsigned long ve_windows(struct virt_enable_user *user, unsigned int cpu)
+{
+	return per_cpu_ptr(user->cpu, cpu)->windows;
+}
+
+/*
+ * A window that opened on @cpu: interrupts off inside, the CPU's window
+ * its user's; after the close, the interrupts as the caller had them, the
+ * VMCS current before current again, and no window open.
+ */
+static void ve_expect_window(struct kunit *test, const struct ve_window_call *call,
+			     unsigned int cpu)
+{
+	KUNIT_EXPECT_EQ_MSG(test, call->open, 0, "CPU %u", cpu);
+	KUNIT_EXPECT_TRUE_MSG(test, call->irqs_off_inside, "CPU %u", cpu);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, call->open_here, call->user, "CPU %u", cpu);
+	KUNIT_EXPECT_EQ_MSG(test, call->irqs_off_after, call->irqs_off, "CPU %u", cpu);
+	KUNIT_EXPECT_EQ_MSG(test, call->vmcs_after, VE_KVM_VMCS(cpu), "CPU %u", cpu);
+	KUNIT_EXPECT_NULL_MSG(test, ve_state(cpu)->window, "CPU %u", cpu);
+}
+
+/* A window refused on @cpu with @error: interrupts as they were, nothing changed. */
+static void ve_expect_refused(struct kunit *test, const struct ve_window_call *call,
+			      unsigned int cpu, int error)
+{
+	KUNIT_EXPECT_EQ_MSG(test, call->open, error, "CPU %u", cpu);
+	KUNIT_EXPECT_EQ_MSG(test, call->irqs_off_after, call->irqs_off, "CPU %u", cpu);
+	KUNIT_EXPECT_EQ_MSG(test, call->vmcs_after, VE_KVM_VMCS(cpu), "CPU %u", cpu);
+	KUNIT_EXPECT_NULL_MSG(test, ve_state(cpu)->window, "CPU %u", cpu);
+	KUNIT_EXPECT_EQ_MSG(test, ve_state(cpu)->nr_window_failures, 0, "CPU %u", cpu);
+}
+
+/*
+ * A system-wide reference covers every online CPU, a per-CPU reference its
+ * CPU: a window opens there, with interrupts disabled, and its close puts
+ * back the current VMCS the user replaced and the caller's interrupt
+ * state, whichever it was.  Each opening is counted, for its user and on
+ * its CPU.
+ */
+static void ve_test_window(struct kunit *test)
+{
+	struct virt_enable_user *a, *b;
+	struct ve_window_call call;
+	unsigned int cpu;
+
+	ve_test_need_cpu(test);
+	a = ve_test_user(test, "a", NULL, NULL);
+	b = ve_test_user(test, "b", NULL, NULL);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(b, VE_TEST_CPU, true), 0);
+
+	for_each_online_cpu(cpu) {
+		ve_window(a, cpu, false, &call);
+		ve_expect_window(test, &call, cpu);
+	}
+	ve_window(a, VE_TEST_CPU, true, &call);
+	ve_expect_window(test, &call, VE_TEST_CPU);
+	ve_window(b, VE_TEST_CPU, false, &call);
+	ve_expect_window(test, &call, VE_TEST_CPU);
+	ve_window(b, VE_TEST_CPU, true, &call);
+	ve_expect_window(test, &call, VE_TEST_CPU);
+
+	for_each_online_cpu(cpu) {
+		KUNIT_EXPECT_EQ_MSG(test, ve_windows(a, cpu), 1 + (cpu == VE_TEST_CPU),
+				    "CPU %u", cpu);
+		KUNIT_EXPECT_EQ_MSG(test, ve_windows(b, cpu), 2 * (cpu == VE_TEST_CPU),
+				    "CPU %u", cpu);
+		KUNIT_EXPECT_EQ_MSG(test, ve_state(cpu)->nr_window_failures, 0, "CPU %u", cpu);
+		KUNIT_EXPECT_TRUE_MSG(test, fake(cpu)->on, "CPU %u", cpu);
+		KUNIT_EXPECT_EQ_MSG(test, fake(cpu)->bad, 0, "CPU %u", cpu);
+	}
+}
+
+/*
+ * No reference of the user covers the CPU, though another user's keeps the
+ * hardware on there: -EPERM, and nothing changes.  A per-CPU reference
+ * covers its own CPU only, and a put ends the cover.
+ */
+static void ve_test_window_uncovered(struct kunit *test)
+{
+	struct virt_enable_user *a, *b;
+	struct ve_window_call call;
+	unsigned int cpu;
+
+	ve_test_need_cpu(test);
+	a = ve_test_user(test, "a", NULL, NULL);
+	b = ve_test_user(test, "b", NULL, NULL);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(b, VE_FAKE_FEATURE), 0);
+
+	for_each_online_cpu(cpu) {
+		ve_window(a, cpu, false, &call);
+		ve_expect_refused(test, &call, cpu, -EPERM);
+	}
+	ve_window(a, VE_TEST_CPU, true, &call);
+	ve_expect_refused(test, &call, VE_TEST_CPU, -EPERM);
+
+	/* A per-CPU reference on CPU 1: there only. */
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, true), 0);
+	for_each_online_cpu(cpu) {
+		if (cpu == VE_TEST_CPU)
+			continue;
+		ve_window(a, cpu, false, &call);
+		ve_expect_refused(test, &call, cpu, -EPERM);
+	}
+	ve_window(a, VE_TEST_CPU, false, &call);
+	ve_expect_window(test, &call, VE_TEST_CPU);
+
+	/* Put, or a system-wide reference that came and went: none. */
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, false), 0);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	virt_enable_put(a, VE_FAKE_FEATURE);
+	ve_window(a, VE_TEST_CPU, false, &call);
+	ve_expect_refused(test, &call, VE_TEST_CPU, -EPERM);
+
+	for_each_online_cpu(cpu)
+		KUNIT_EXPECT_EQ_MSG(test, ve_windows(a, cpu), cpu == VE_TEST_CPU,
+				    "CPU %u", cpu);
+}
+
+/*
+ * Windows do not nest, whoever opens the second one: -EBUSY, interrupts
+ * still off, and the first window goes on untouched.
+ */
+static void ve_test_window_nested(struct kunit *test)
+{
+	struct virt_enable_user *a, *b, *nest[2];
+	struct ve_window_call call;
+	int i;
+
+	a = ve_test_user(test, "a", NULL, NULL);
+	b = ve_test_user(test, "b", NULL, NULL);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(b, VE_FAKE_FEATURE), 0);
+	nest[0] = a;
+	nest[1] = b;
+
+	for (i = 0; i < ARRAY_SIZE(nest); i++) {
+		call = (struct ve_window_call) { .user = a, .nest = nest[i] };
+		work_on_cpu(0, ve_window_fn, &call);
+		ve_expect_window(test, &call, 0);
+		KUNIT_EXPECT_EQ_MSG(test, call.nested, -EBUSY, "nested by %s", nest[i]->name);
+		KUNIT_EXPECT_TRUE_MSG(test, call.irqs_off_nested, "nested by %s",
+				      nest[i]->name);
+	}
+	KUNIT_EXPECT_EQ(test, ve_windows(a, 0), 2);
+	KUNIT_EXPECT_EQ(test, ve_windows(b, 0), 0);
+}
+
+/* Once the emergency path ran, the machine is going down: -ESHUTDOWN. */
+static void ve_test_window_going_down(struct kunit *test)
+{
+	struct virt_enable_user *a = ve_test_user(test, "a", NULL, NULL);
+	struct ve_window_call call;
+	unsigned int cpu;
+
+	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	ve_crash(test);
+	for_each_online_cpu(cpu) {
+		ve_window(a, cpu, false, &call);
+		ve_expect_refused(test, &call, cpu, -ESHUTDOWN);
+		ve_window(a, cpu, true, &call);
+		ve_expect_refused(test, &call, cpu, -ESHUTDOWN);
+		KUNIT_EXPECT_EQ_MSG(test, ve_windows(a, cpu), 0, "CPU %u", cpu);
+	}
+}
+
+/*
+ * Covered, but the hardware is not on: after a failed resume the CPU lags
+ * behind the references held.  -ENODEV there until the next change of
+ * references brings it back; the other CPUs are not concerned.
+ */
+static void ve_test_window_hw_off(struct kunit *test)
+{
+	struct ve_log *log = ve_test_log(test);
+	struct virt_enable_user *a, *b, *c;
+	struct ve_window_call call;
+	unsigned int cpu, other;
+
+	a = ve_test_recorder(test, 'a', log);
+	b = ve_test_recorder(test, 'b', log);
+	c = ve_test_user(test, "c", NULL, NULL);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(b, VE_FAKE_FEATURE), 0);
+	KUNIT_ASSERT_EQ(test, ve_test_failed_resume(b, &cpu), 0);
+	ve_rec(b)->fail_cpu = -1;
+	KUNIT_ASSERT_FALSE(test, ve_state(cpu)->on);
+
+	ve_window(a, cpu, false, &call);
+	ve_expect_refused(test, &call, cpu, -ENODEV);
+	ve_window(a, cpu, true, &call);
+	ve_expect_refused(test, &call, cpu, -ENODEV);
+	KUNIT_EXPECT_EQ(test, ve_windows(a, cpu), 0);
+	for_each_online_cpu(other) {
+		if (other == cpu)
+			continue;
+		ve_window(a, other, false, &call);
+		ve_expect_window(test, &call, other);
+	}
+
+	KUNIT_ASSERT_EQ(test, virt_enable_get(c, VE_FAKE_FEATURE), 0);
+	KUNIT_ASSERT_TRUE(test, ve_state(cpu)->on);
+	ve_window(a, cpu, false, &call);
+	ve_expect_window(test, &call, cpu);
+	KUNIT_EXPECT_EQ(test, ve_windows(a, cpu), 1);
+}
+
+/*
+ * The state file shows each user's windows per CPU, on a line of its own
+ * after the user's, and each CPU's failed closes; the user line is as it
+ * was.
+ */
+static void ve_test_window_state(struct kunit *test)
+{
+	struct seq_file m = { .size = 8192 };
+	struct virt_enable_user *a;
+	struct ve_window_call call;
+	char want[64];
+	int i;
+
+	ve_test_need_cpu(test);
+	m.buf = kunit_kzalloc(test, m.size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m.buf);
+	a = ve_test_user(test, "a", NULL, NULL);
+	ve_test_user(test, "b", NULL, NULL);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	KUNIT_ASSERT_EQ(test, ve_window(a, 0, false, &call), 0);
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_EQ(test, ve_window(a, VE_TEST_CPU, false, &call), 0);
+
+	ve_state_show(&m);
+	KUNIT_ASSERT_LT(test, m.count, m.size);
+	m.buf[m.count] = '\0';
+	snprintf(want, sizeof(want), "\nuser \"a\" system 1 permanent 0 percpu\n"
+		 "windows \"a\" 0:1 %d:3\n", VE_TEST_CPU);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(m.buf, want), "%s", m.buf);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(m.buf, "\nuser \"b\" system 0 permanent 0 percpu\n"
+					      "windows \"b\"\n"), "%s", m.buf);
+	snprintf(want, sizeof(want), "\ncpu %d online 1 hw 1 ", VE_TEST_CPU);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(m.buf, want), "%s", m.buf);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(m.buf, " disable_failures 0 window_failures 0\n"),
+				  "%s", m.buf);
+}
+
 /* --- the real backend ---------------------------------------------------------- */
 
 struct ve_real_call {
@@ -1993,6 +2300,12 @@ static struct kunit_case ve_test_cases[] = {
 	KUNIT_CASE(ve_test_emergency_only_where_on),
 	KUNIT_CASE(ve_test_emergency_during_disable),
 	KUNIT_CASE(ve_test_disable_failure_keeps_ownership),
+	KUNIT_CASE(ve_test_window),
+	KUNIT_CASE(ve_test_window_uncovered),
+	KUNIT_CASE(ve_test_window_nested),
+	KUNIT_CASE(ve_test_window_going_down),
+	KUNIT_CASE(ve_test_window_hw_off),
+	KUNIT_CASE(ve_test_window_state),
 	KUNIT_CASE(ve_test_real_disable_after_foreign_off),
 	KUNIT_CASE(ve_test_unregister_balance),
 	KUNIT_CASE(ve_test_lazy_memory),

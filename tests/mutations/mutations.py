@@ -121,6 +121,43 @@ M = {
     "\tif (policy == VE_TDX_OFF) {",
     "\tif (policy != VE_TDX_ON) {",
     "kunit: ve_test_tdx_bringup"),
+ # Windows (window.c): each check of the open, the interrupt state on
+ # both sides, the restore and the per-CPU count.
+ "window_uncovered": ("window.c",
+    "\telse if (!ve_user_covers(user, vc))\n", "\telse if (false)\n",
+    "kunit: ve_test_window_uncovered"),
+ "window_nests": ("window.c",
+    "\telse if (vc->window)\n", "\telse if (false)\n",
+    "kunit: ve_test_window_nested"),
+ "window_hw_unchecked": ("window.c",
+    "\telse if (!READ_ONCE(vc->on))\n", "\telse if (false)\n",
+    "kunit: ve_test_window_hw_off"),
+ # ...which ve_user_covers() would refuse with -EPERM instead.
+ "window_shutdown_unchecked": ("window.c",
+    "\tif (READ_ONCE(ve_going_down))\n\t\tr = -ESHUTDOWN;\n",
+    "\tif (false)\n\t\tr = -ESHUTDOWN;\n",
+    "kunit: ve_test_window_going_down"),
+ "window_irqs_on": ("window.c",
+    "\tlocal_irq_save(window->flags);\n", "\tlocal_save_flags(window->flags);\n",
+    "kunit: ve_test_window"),
+ "window_refused_irqs_off": ("window.c",
+    "\tif (r) {\n\t\tlocal_irq_restore(window->flags);\n\t\treturn r;\n\t}\n",
+    "\tif (r)\n\t\treturn r;\n",
+    "kunit: ve_test_window_uncovered"),
+ "window_not_restored": ("window.c",
+    "\tr = ve_vendor->window_restore(window->saved);\n", "\tr = 0;\n",
+    "kunit: ve_test_window"),
+ "window_close_enables_irqs": ("window.c",
+    "\tvc->window = NULL;\n\tlocal_irq_restore(window->flags);\n",
+    "\tvc->window = NULL;\n\tlocal_irq_enable();\n",
+    "kunit: ve_test_window"),
+ "window_left_open": ("window.c",
+    "\tvc->window = NULL;\n", "",
+    "kunit: ve_test_window"),
+ "window_counted_on_cpu0": ("window.c",
+    "\tthis_cpu_ptr(user->cpu)->windows++;\n",
+    "\tper_cpu_ptr(user->cpu, 0)->windows++;\n",
+    "kunit: ve_test_window"),
 }
 
 SUITE = {"debugfs_world_readable": "selftests"}
@@ -198,6 +235,18 @@ LIFECYCLE = {
     "suspend", "6.12 bochs vmx 2 chain",
     ["suspend: every CPU on after resume (hardware)",
      "suspend: S3: the platform slept: the kernel resumed from S3 (\"Low-level resume complete\")"]),
+ # A window gives back "no VMCS current" instead of KVM's: KVM, which
+ # skips VMPTRLD while it believes its VMCS is still loaded, then VMREADs
+ # and VMWRITEs nothing (vmread_error/vmwrite_error WARNs, which the guest
+ # must survive: panic_on_warn off) and its vCPUs end in
+ # KVM_EXIT_FAIL_ENTRY.  Bochs: QEMU emulates no VMX.
+ "window_skips_vmptrld": (("vmx_on.c",
+    "\tasm goto(\"1: vmptrld %[pa]\\n\\t\"",
+    "\treturn 0;\n\tasm goto(\"1: vmptrld %[pa]\\n\\t\"",
+    "sharing: side by side: KVM's vCPU on CPU 0: every exit in sequence"),
+    "sharing", "6.12 bochs vmx 2 full ve.sharing=side ve.panic_on_warn=0",
+    ["sharing: kvm_intel (patched) and ve_hv2 load, a vCPU loops on every CPU",
+     "sharing: side: ve_hv2's run of 2000 ms ends"]),
 }
 GUEST = {}
 HOLDS = {}
