@@ -681,12 +681,13 @@ static bool hv2_run_one(u64 input)
 	local_irq_save(flags);
 	cpu = smp_processor_id();
 	hc = this_cpu_ptr(&hv2_cpus);
-	before = hv2_shared_state();
 	if (virt_enable_window_open(hv2_user, &window)) {
 		hc->refused++;
 		local_irq_restore(flags);
 		return false;
 	}
+	/* As the window found it: it changed nothing, with interrupts off. */
+	before = hv2_shared_state();
 	if (hv2_feature == VIRT_ENABLE_VMX)
 		again = hv2_vmx_run(hc, cpu, input);
 	else
