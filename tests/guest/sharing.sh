@@ -91,7 +91,7 @@ if wanted alone; then
 	ve_check "$RUNS guests on every CPU" hv_run run all $RUNS
 	hv_show alone
 	# (A guest a host interrupt ended early runs again: RUNS hypercalls.)
-	ve_check "every CPU: $RUNS hypercalls, each with the value the guest computed from the host's input" \
+	ve_check "every CPU: $RUNS hypercalls, each with the value the guest computed from the host's input; each window gave back what it saved" \
 		eval 'hv_all checked $RUNS && hv_clean && hv_all refused 0'
 	if [ "$F" = svm ]; then
 		ve_say "# ve_hv2: $(grep '^asid' $HV/counts)"
