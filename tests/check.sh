@@ -22,8 +22,9 @@
 #   GUESTS=6.12-svm,6.1-vmx    only these guests (see the table below)
 #   SUITES=kunit,scenario      only these suites in them
 #   CHECKS=style,sparse        only these host-side checks ("none": none)
-# With GUESTS or SUITES given and CHECKS not, no host-side check runs,
-# and the yardstick is not timed unless YARDSTICK=1.
+# With GUESTS or SUITES given and CHECKS not, no host-side check runs;
+# with CHECKS alone, no guest boots.  The yardstick is timed only for a
+# whole run, or with YARDSTICK=1.
 set -uo pipefail
 
 # The whole script is one compound command, which bash reads in full
@@ -124,6 +125,8 @@ run_guests=()
 for g in "${guests[@]}"; do
 	read -r name kname _ _ _ _ suites _ <<<"$g"
 	selected "$name" "${GUESTS:-}" || continue
+	# CHECKS alone selects host-side checks only.
+	[ -z "${CHECKS:-}" ] || [ -n "${GUESTS:-}${SUITES:-}" ] || continue
 	kernel_wanted[$kname]=1
 	run_guests+=("$g")
 done
