@@ -64,8 +64,9 @@ int virt_enable_window_open(struct virt_enable_user *user,
 
 	window->user = user;
 	window->saved = ve_vendor->window_save();
-	vc->window = user;
-	this_cpu_ptr(user->cpu)->windows++;
+	/* Written only here, with interrupts off; the state view reads them. */
+	WRITE_ONCE(vc->window, user);
+	this_cpu_inc(user->cpu->windows);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(virt_enable_window_open);
@@ -95,11 +96,11 @@ void virt_enable_window_close(struct virt_enable_window *window)
 	}
 	r = ve_vendor->window_restore(window->saved);
 	if (unlikely(r)) {
-		vc->nr_window_failures++;
-		WARN_ONCE(1, "virt_enable: CPU %d: putting back the state \"%s\"'s window saved failed: %pe\n",
+		WRITE_ONCE(vc->nr_window_failures, vc->nr_window_failures + 1);
+		WARN_ONCE(1, "virt_enable: CPU %d: closing a window of \"%s\": the state it saved could not be put back: %pe\n",
 			  smp_processor_id(), window->user->name, ERR_PTR(r));
 	}
-	vc->window = NULL;
+	WRITE_ONCE(vc->window, NULL);
 	local_irq_restore(window->flags);
 }
 EXPORT_SYMBOL_GPL(virt_enable_window_close);

@@ -95,9 +95,11 @@ M = {
     "kunit: ve_test_resume_failure_recovers: a system-wide get"),
  # ...and a per-CPU get that starts only its own user.
  "percpu_get_starts_itself": ("virt_enable.c",
-    "\tr = ve_hw_on(vc, why);\n\treturn r ?: ve_users_start(vc);\n}\n\nstruct",
-    "\tr = ve_hw_on(vc, why);\n\tif (!r && ve_has_cpu_callbacks(user) && !ve_user_active(user) &&\n"
-    "\t    ve_user_covers(user, vc))\n\t\tr = ve_user_start(user);\n\treturn r;\n}\n\nstruct",
+    "\t\tve_user_stop(user);\n\n\treturn ve_cpu_switch(vc, why);\n}\n\nstruct",
+    "\t\tve_user_stop(user);\n\n\tif (!ve_cpu_wanted(vc)) {\n\t\tve_hw_off(vc, why);\n\t\treturn 0;\n\t}\n"
+    "\tif (ve_hw_on(vc, why))\n\t\treturn -EIO;\n"
+    "\tif (ve_has_cpu_callbacks(user) && !ve_user_active(user) && ve_user_covers(user, vc))\n"
+    "\t\treturn ve_user_start(user);\n\treturn 0;\n}\n\nstruct",
     "kunit: ve_test_resume_failure_recovers: a per-CPU get on that CPU"),
  # Built in, a failed initialization leaves the exports live.
  "api_live_after_failed_init": ("virt_enable.c",
@@ -148,14 +150,14 @@ M = {
     "\tr = ve_vendor->window_restore(window->saved);\n", "\tr = 0;\n",
     "kunit: ve_test_window"),
  "window_close_enables_irqs": ("window.c",
-    "\tvc->window = NULL;\n\tlocal_irq_restore(window->flags);\n",
-    "\tvc->window = NULL;\n\tlocal_irq_enable();\n",
+    "\tWRITE_ONCE(vc->window, NULL);\n\tlocal_irq_restore(window->flags);\n",
+    "\tWRITE_ONCE(vc->window, NULL);\n\tlocal_irq_enable();\n",
     "kunit: ve_test_window"),
  "window_left_open": ("window.c",
-    "\tvc->window = NULL;\n", "",
+    "\tWRITE_ONCE(vc->window, NULL);\n", "",
     "kunit: ve_test_window"),
  "window_counted_on_cpu0": ("window.c",
-    "\tthis_cpu_ptr(user->cpu)->windows++;\n",
+    "\tthis_cpu_inc(user->cpu->windows);\n",
     "\tper_cpu_ptr(user->cpu, 0)->windows++;\n",
     "kunit: ve_test_window"),
 }
