@@ -2,11 +2,16 @@
 # A crash with VMX/SVM held by virt_enable and by a user with an emergency
 # callback (ve_testuser, which logs what the hardware says when it runs):
 # the capture kernel (crash-after.sh) must start every CPU it asks for and
-# find those log lines, for every CPU, in the first kernel's log.
+# find those log lines, for every CPU, in the first kernel's log.  A second
+# hypervisor (ve_hv2) is in the middle of its guests on every CPU when the
+# crash comes: its guests exit on NMI and hand it to the host, so the
+# crash's NMI still stops every CPU (a guest that kept it would leave its
+# CPU in VMX root operation, where Bochs blocks the capture kernel's INIT).
 . /tests/lib.sh
 VE_SUITE=crash
 F=$VE_FEATURE
 TU=/sys/kernel/debug/ve_testuser/control
+HV=/sys/kernel/debug/ve_hv2
 ncpus=$(ve_online_cpus | wc -l)
 want=$((ncpus < 2 ? ncpus : 2))
 
@@ -25,6 +30,12 @@ cmdline=$(ve_next_cmdline "$(ve_rest_after crash-after)" nr_cpus=$want \
 ve_check "kexec -p loads the capture kernel" \
 	kexec -s -p /boot/bzImage --initrd=$capture --append="$cmdline"
 ve_check "the capture kernel is loaded" ve_same "$(cat /sys/kernel/kexec_crash_loaded)" 1
+# hv2_busy_cpus: the CPUs where ve_hv2 has run a guest since the reset.
+hv2_busy_cpus() { awk '$1 == "cpu" && $4 > 0 { n++ } END { print n + 0 }' $HV/counts; }
+ve_check "a second hypervisor (ve_hv2) runs its guests on every CPU, into the crash" \
+	eval 'modprobe ve_hv2 && echo get >$HV/control && echo reset >$HV/control &&
+	      echo "run-for all 600000" >$HV/control && sleep 1 &&
+	      [ "$(hv2_busy_cpus)" = "$ncpus" ]'
 # CPU 0, the boot CPU, crashes: the capture kernel starts on it.
 ve_say "crash: triggering a crash on CPU 0"
 echo 0 >/proc/sys/kernel/panic_on_warn
