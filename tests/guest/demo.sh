@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# What `make demo` shows: references coming and going, with the state file
-# and what the hardware itself says after each step.
+# What `make demo` shows: references coming and going, then KVM's guests
+# and a second hypervisor's side by side on the same CPUs, with the state
+# file and what the hardware itself says after each step.
 . /tests/lib.sh
 F=$VE_FEATURE
 
@@ -54,6 +55,33 @@ state
 
 step "the last user goes: $F off on every CPU"
 exec 4>&-
+state
+
+KVM=$(ve_kvm_module)
+HV=/sys/kernel/debug/ve_hv2
+step "KVM (patched) loads: one user, a per-CPU reference on every CPU, taken by KVM itself"
+run modprobe "$KVM"
+state
+
+step "a KVM guest loops on every CPU, exiting to user space with a counter"
+for cpu in $(ve_online_cpus); do ve_loop_start "kvm$cpu" "$cpu"; done
+for cpu in $(ve_online_cpus); do ve_loop_wait "kvm$cpu" on_cpu 20 60; done
+for cpu in $(ve_online_cpus); do ve_say "  CPU $cpu: KVM's vCPU: $(ve_loop_status "kvm$cpu")"; done
+
+step "a second hypervisor (tests/modules/ve_hv2.c) runs its own guests on the same CPUs, inside windows"
+run modprobe ve_hv2
+run "echo get >$HV/control"
+run "echo run-for all 2000 >$HV/control"
+sleep 2.5
+for cpu in $(ve_online_cpus); do
+	ve_say "  CPU $cpu: KVM's vCPU: $(ve_loop_status "kvm$cpu")"
+	ve_say "  CPU $cpu: ve_hv2: $(grep "^cpu $cpu " $HV/counts | cut -d' ' -f3-)"
+done
+state
+
+step "both stop: every exit of KVM's vCPUs was in sequence"
+for cpu in $(ve_online_cpus); do ve_loop_stop "kvm$cpu"; done
+run "rmmod ve_hv2 $KVM kvm"
 state
 
 step "unload"
