@@ -21,7 +21,7 @@ for n in 1 2 4 8; do
 	ve_check "$n CPUs: a run of $rounds rounds" eval 'echo $rounds >$B'
 	while read -r line; do ve_say "bench: $line"; done <$B
 	ve_check "$n CPUs: every measurement and anchor is positive" \
-		eval '[ "$(awk "/median_ns/ && \$3 > 0 && \$5 > 0" $B | wc -l)" = 3 ]'
+		eval '[ "$(awk "/median_ns/ && \$3 > 0 && \$5 > 0" $B | wc -l)" = 4 ]'
 done
 for cpu in $(seq 1 $((all - 1))); do ve_set_online "$cpu" 1; done
 rmmod ve_bench

@@ -13,7 +13,11 @@
  *   hot_pair   get+put with the hardware already on vs a mutex lock+unlock;
  *   cpu_pair   per-CPU get+put on an already-on CPU vs a preemption-off
  *              per-CPU increment and decrement, the cost of upstream's
- *              x86_virt_get_ref() design.
+ *              x86_virt_get_ref() design;
+ *   window     an empty window, virt_enable_window_open() + close(), under
+ *              a system-wide reference vs the interrupt save/restore pair
+ *              every window needs (VMPTRST + VMPTRLD, or reading and
+ *              writing MSR_VM_HSAVE_PA, is the rest).
  *
  * Medians of ROUNDS repetitions.  It needs the KUnit-only exports (the
  * vendor ops) of a test kernel, and an idle virt_enable.
@@ -43,7 +47,7 @@ struct ve_bench_result {
 	u64 anchor;
 };
 
-static struct ve_bench_result ve_results[3];
+static struct ve_bench_result ve_results[4];
 static unsigned int ve_rounds;
 static int ve_error;
 static DEFINE_MUTEX(ve_bench_lock);
@@ -116,11 +120,13 @@ static int ve_bench_run(unsigned int rounds)
 {
 	enum virt_enable_feature f = ve_vendor->feature;
 	struct virt_enable_user *a, *b;
-	u64 *cold, *bare, *hot, *mtx, *cpu_ref, *cpu_inc, t;
+	u64 *cold, *bare, *hot, *mtx, *cpu_ref, *cpu_inc, *window, *irqs, t;
+	struct virt_enable_window w;
+	unsigned long flags;
 	unsigned int i, j;
 	int r = -ENOMEM;
 
-	cold = kcalloc(6 * rounds, sizeof(u64), GFP_KERNEL);
+	cold = kcalloc(8 * rounds, sizeof(u64), GFP_KERNEL);
 	if (!cold)
 		return r;
 	bare = cold + rounds;
@@ -128,6 +134,8 @@ static int ve_bench_run(unsigned int rounds)
 	mtx = hot + rounds;
 	cpu_ref = mtx + rounds;
 	cpu_inc = cpu_ref + rounds;
+	window = cpu_inc + rounds;
+	irqs = window + rounds;
 
 	a = virt_enable_register("bench-a", NULL, NULL);
 	b = virt_enable_register("bench-b", NULL, NULL);
@@ -177,6 +185,21 @@ static int ve_bench_run(unsigned int rounds)
 		}
 		preempt_enable();
 		cpu_inc[i] = ktime_get_ns() - t;
+		/* a's system-wide reference covers every CPU. */
+		t = ktime_get_ns();
+		for (j = 0; j < VE_BENCH_PAIRS && !r; j++) {
+			r = virt_enable_window_open(a, &w);
+			if (!r)
+				virt_enable_window_close(&w);
+		}
+		window[i] = ktime_get_ns() - t;
+		t = ktime_get_ns();
+		for (j = 0; j < VE_BENCH_PAIRS; j++) {
+			local_irq_save(flags);
+			barrier();
+			local_irq_restore(flags);
+		}
+		irqs[i] = ktime_get_ns() - t;
 	}
 	if (!IS_ERR(a) && a->nr_refs)
 		virt_enable_put(a, f);
@@ -189,6 +212,9 @@ static int ve_bench_run(unsigned int rounds)
 		ve_results[2] = (struct ve_bench_result) { "cpu_pair",
 			ve_median(cpu_ref, rounds) / VE_BENCH_PAIRS,
 			ve_median(cpu_inc, rounds) / VE_BENCH_PAIRS };
+		ve_results[3] = (struct ve_bench_result) { "window",
+			ve_median(window, rounds) / VE_BENCH_PAIRS,
+			ve_median(irqs, rounds) / VE_BENCH_PAIRS };
 		ve_rounds = rounds;
 	}
 out:
