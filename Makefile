@@ -16,10 +16,10 @@
 #   make check-full       every test: the CI tier, negative controls, the
 #                         deliberate bugs (tests/mutate.sh), the KASAN kernel
 #   make bench            measure what references cost, in an emulated machine
-#   make kasan            the clang test kernel with KASAN, in QEMU: the stress
-#                         suite and the rest of that guest's suites (a kernel
-#                         of its own, about 20 minutes cold, so not part of
-#                         make check)
+#   make kasan            the 6.1 test kernel (clang) with KASAN, in QEMU:
+#                         KUnit, the stress suite, the core's suites and the
+#                         sharing window (a kernel of its own, so part of
+#                         make check-full, not of make check)
 #   make clean
 
 KERNELDIR ?= /lib/modules/$(shell uname -r)/build
@@ -102,7 +102,7 @@ bench:
 	tests/bench.sh
 
 kasan:
-	KASAN=1 GUESTS=6.12-clang-svm tests/check.sh
+	CHECKS=kasan tests/check.sh
 
 .PHONY: all module install dkms-install kvm kvm-dkms-install style clean demo check check-full \
 	bench kasan

@@ -116,6 +116,8 @@ mv "$out/files.new" "$out/files"
 rm -rf "$stage"
 
 args=(-C "$kdir" M="$src/arch/x86/kvm" -j"$VE_JOBS")
+# With the compiler the kernel was built with (a clang test kernel needs LLVM=1).
+! grep -qx 'CONFIG_CC_IS_CLANG=y' "$kdir/.config" 2>/dev/null || args+=(LLVM=1)
 if [ -n "$symvers" ]; then
 	args+=(KBUILD_EXTRA_SYMBOLS="$symvers")
 elif [ -z "$stock" ]; then

@@ -97,13 +97,13 @@ timed() { echo "$1 $2" >>"$run/times"; }
 # three runs; not understood yet).  The Bochs guests run it.
 guests=(
 	"6.12-svm 6.12 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmlife,sharing,kvmselftests,kexec,crash ve.kvm=percpu ve.sharing=alone,side,hotplug"
-	"6.12-vmx 6.12 full bochs vmx 2 scenario,selftests,sysfs@full,trace@full,suspend,kvm,kvmlife,sharing,kvmselftests,kexec,crash ve.kvm=percpu"
-	"6.1-svm 6.1 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,kvm,kvmlife,sharing,kvmselftests,kexec,crash ve.kvm=percpu ve.sharing=alone,side,hotplug"
-	"6.1-vmx 6.1 full bochs vmx 2 scenario,selftests,kvm,kvmlife,sharing,kvmselftests,kexec ve.kvm=percpu"
+	"6.12-vmx 6.12 full bochs vmx 2 scenario,selftests@full,sysfs@full,trace@full,suspend,kvm,kvmlife,sharing,kvmselftests,kexec,crash ve.kvm=percpu"
+	"6.1-svm 6.1 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,stress,kvm,kvmlife,sharing,kvmselftests,kexec,crash ve.kvm=percpu ve.sharing=alone,side,hotplug"
+	"6.1-vmx 6.1 full bochs vmx 2 scenario@full,selftests@full,kvm,kvmlife,sharing@full,kvmselftests@full,kexec@full ve.kvm=percpu"
 	"6.12-builtin-svm 6.12-builtin full qemu svm 4 kunit,builtin,selftests,sysfs,kvm,shutdown ve.kvm=percpu ve.end=reboot"
 	"6.12-builtin-noinit 6.12-builtin full qemu svm 2 builtin virt_enable.tdx=on"
-	"6.12-clang-svm 6.12-clang full qemu svm 4 kunit,scenario,selftests,stress,shutdown"
-	"6.12-clang-vmx 6.12-clang full bochs vmx 2 kunit@full,tdx,shutdown"
+	"6.12-tdx-svm 6.12-tdx full qemu svm 4 kunit,shutdown"
+	"6.12-tdx-vmx 6.12-tdx full bochs vmx 2 kunit@full,tdx,shutdown"
 )
 # The full tier's guests: negative controls, which prove that a test can
 # fail and need not prove it again on every change.
@@ -115,6 +115,9 @@ full_guests=(
 )
 [ "$tier" = ci ] || guests+=("${full_guests[@]}")
 all_checks="headers debian style sparse docs"
+# The KASAN job's guest and suites: the 6.1 kernel (clang) rebuilt with
+# KASAN, in QEMU: KUnit, the core, the stress suite and the sharing window.
+kasan_suites=kunit,scenario,selftests,stress,sharing
 [ "$tier" = ci ] || all_checks+=" mutate ordering kasan"
 
 selected() { [ -z "$2" ] || [[ ,$2, == *,$1,* ]]; }
@@ -134,6 +137,9 @@ for g in "${guests[@]}"; do
 	run_guests+=("$g")
 done
 selected sparse "$checks_wanted" && kernel_wanted[6.12]=1
+# The kernels that start from 6.12's built tree need it built, if not staged.
+[ -z "${kernel_wanted[6.12-builtin]:-}${kernel_wanted[6.12-tdx]:-}" ] ||
+	kernel_wanted[6.12]=${kernel_wanted[6.12]:-seed}
 # A selection is the quick loop: a change to virt_enable's .c files
 # rebuilds the module, not the in-tree kernels (tests/intree.sh).
 [ -z "${GUESTS:-}${SUITES:-}" ] || export VE_QUICK=1
@@ -191,10 +197,11 @@ guest() {
 	[ "$emulator" != bochs ] || extra+=" rcupdate.rcu_cpu_stall_timeout=300"
 	# CI's Bochs guests: lockdep tracks locks but does not prove the
 	# dependency graph (QEMU's guests and make check-full do, on the same
-	# code), and KVM's selftests run their short VMX list.
+	# code), KVM's selftests run their short VMX list, and the suites their
+	# brief form (ve_brief in tests/guest/lib.sh says what each leaves out).
 	[[ $emulator != bochs || $tier != ci ]] ||
-		extra+=" lockdep.prove_locking=0 ve.kvmselftests=ci"
-	[[ -z ${KASAN:-} || $kname != *-clang ]] || extra+=" ve.kasan=1"
+		extra+=" lockdep.prove_locking=0 ve.kvmselftests=ci ve.brief=1"
+	[ -z "${KASAN:-}" ] || extra+=" ve.kasan=1"
 	[[ " $extra " != *" ve.end=reboot "* ]] || end=reboot
 	echo "$kname $feature $cpus $end ${kept//,/ }" >"$run/$name.guest"
 	job "$name" "$vm/boot.sh" "$emulator" --kernel "${kernel[$kname]}/arch/x86/boot/bzImage" \
@@ -225,12 +232,19 @@ start_guests() {
 # --- kernels and modules ---------------------------------------------------------
 
 # kernel_cmd NAME: how that kernel is built; it prints its build directory.
+# Two kernels of their own source each (6.12 with gcc, 6.1 with clang:
+# gcc and clang build every line of the module at W=1, and both compilers'
+# code runs in every suite of one kernel or the other; Debian's 6.1 headers
+# give the gcc build of 6.1's compatibility code, tests/headers.sh), and
+# two that start as a copy of 6.12's built tree and rebuild only what
+# their config changes: built-in, and the TDX host kernel (INTEL_TDX_HOST,
+# without kexec, which 6.12 cannot have with it).
 kernel_cmd() {
 	case $1 in
 	6.12) echo "$VE_ROOT/tests/intree.sh 6.12 kvm $vm/config/intree-m.config" ;;
 	6.12-builtin) echo "$VE_ROOT/tests/intree.sh --seed ${kernel[6.12]:-none} 6.12 kvm-builtin $vm/config/intree-y.config" ;;
-	6.1) echo "$VE_ROOT/tests/intree.sh 6.1 kvm $vm/config/intree-m.config" ;;
-	6.12-clang) echo "$vm/build-kernel.sh --llvm 6.12 $vm/config/tdx.config ${KASAN:+$vm/config/kasan.config}" ;;
+	6.1) echo "$VE_ROOT/tests/intree.sh --llvm 6.1 kvm $vm/config/intree-m.config ${KASAN:+$vm/config/kasan.config}" ;;
+	6.12-tdx) echo "$VE_ROOT/tests/intree.sh --seed ${kernel[6.12]:-none} 6.12 kvm-tdx $vm/config/intree-m.config $vm/config/tdx.config" ;;
 	esac
 }
 
@@ -242,7 +256,7 @@ stage() {
 
 	[ -n "${GUESTS:-}${SUITES:-}" ] || args+=(-B)
 
-	[[ $1 != *-clang ]] || args+=(LLVM=1)
+	[ "$1" != 6.1 ] || args+=(LLVM=1)
 	local t=$SECONDS
 
 	"$vm/stage.sh" "${kernel[$1]}" "$run/$1" "${args[@]}" >"$run/stage-$1.log" 2>&1
@@ -252,10 +266,10 @@ stage() {
 # Each kernel is built, then staged, then its long guests start, while
 # the next kernel builds: the two Bochs guests that bound the run (6.12's
 # and 6.1's) start as early as they can.  6.12 first, then 6.1, then the
-# built-in 6.12 (a copy of the modular build, see kernel_cmd), then clang.
+# two that start from 6.12's built tree (see kernel_cmd).
 long_guests="6.12-vmx 6.1-vmx"
 declare -A kernel
-for name in 6.12 6.1 6.12-builtin 6.12-clang; do
+for name in 6.12 6.1 6.12-builtin 6.12-tdx; do
 	[ -n "${kernel_wanted[$name]:-}" ] || continue
 	t=$SECONDS
 	if ! kernel[$name]=$($(kernel_cmd "$name")); then
@@ -265,6 +279,7 @@ for name in 6.12 6.1 6.12-builtin 6.12-clang; do
 	fi
 	pass "kernel $name builds ($((SECONDS - t)) s)"
 	timed "kernel-$name" $((SECONDS - t))
+	[ "${kernel_wanted[$name]}" != seed ] || continue
 	stage "$name"
 	log=$run/stage-$name.log
 	if [ "$(cat "$run/stage-$name.rc")" = 0 ] && ! grep -q 'warning:' "$log"; then
@@ -292,7 +307,7 @@ fi
 ! selected mutate "$checks_wanted" || job mutate "$VE_ROOT/tests/mutate.sh"
 ! selected ordering "$checks_wanted" || job ordering "$VE_ROOT/tests/ordering-neg.sh"
 ! selected kasan "$checks_wanted" ||
-	job kasan env KASAN=1 GUESTS=6.12-clang-svm CHECKS=none TIER=ci YARDSTICK=0 \
+	job kasan env KASAN=1 GUESTS=6.1-svm SUITES=$kasan_suites CHECKS=none TIER=ci YARDSTICK=0 \
 		VE_RUN="$run/kasan-run" "$VE_ROOT/tests/check.sh"
 start_guests bochs
 start_guests qemu

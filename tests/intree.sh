@@ -1,21 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# intree.sh [--seed DIR] SERIES NAME FRAGMENT...: the in-tree build.  Put virt_enable
-# and the KVM series into a copy of Debian's linux-source-SERIES with
-# scripts/add-to-kernel-tree.sh --with-kvm, build the test kernel configured
-# with the FRAGMENTs (tests/vm/config/intree-m.config: virt_enable as a
-# module; intree-y.config: built in), and print the build directory.  The
-# copy is made of hard links, so it costs little; every file the script
-# changes gets an inode of its own.  One copy per series serves every NAME.
-# --seed DIR: see build-kernel.sh.
+# intree.sh [--llvm] [--seed DIR] SERIES NAME FRAGMENT...: the in-tree
+# build.  Put virt_enable and the KVM series into a copy of Debian's
+# linux-source-SERIES with scripts/add-to-kernel-tree.sh --with-kvm, build
+# the test kernel configured with the FRAGMENTs
+# (tests/vm/config/intree-m.config: virt_enable as a module; intree-y.config:
+# built in), and print the build directory.  The copy is made of hard
+# links, so it costs little; every file the script changes gets an inode of
+# its own.  One copy per series serves every NAME.
+# --llvm, --seed DIR: see build-kernel.sh.
 set -euo pipefail
 . "$(dirname "$0")/vm/lib.sh"
 
-seed=()
-if [ "${1:-}" = --seed ]; then seed=(--seed "$2"); shift 2; fi
-series=${1:?usage: intree.sh [--seed DIR] SERIES NAME FRAGMENT...}
-name=${2:?usage: intree.sh [--seed DIR] SERIES NAME FRAGMENT...}
+build_opts=()
+if [ "${1:-}" = --llvm ]; then build_opts=(--llvm); shift; fi
+if [ "${1:-}" = --seed ]; then build_opts+=(--seed "$2"); shift 2; fi
+series=${1:?usage: intree.sh [--llvm] [--seed DIR] SERIES NAME FRAGMENT...}
+name=${2:?usage: intree.sh [--llvm] [--seed DIR] SERIES NAME FRAGMENT...}
 shift 2
 
 base=$("$VE_ROOT/tests/vm/source.sh" "$series")
@@ -58,4 +60,4 @@ VE_TREE_ID=$({ echo "$series_id"; cat "$@";
 	       tar -C "$tree" -cf - --sort=name --mtime=@0 --owner=0 --group=0 "${own_c[@]}" \
 		   drivers/virt/virt_enable include/linux/virt_enable.h; } | sha256sum | cut -c1-12)
 export VE_TREE_ID
-"$VE_ROOT/tests/vm/build-kernel.sh" "${seed[@]}" --source "$tree" "$name" "$series" "$@"
+"$VE_ROOT/tests/vm/build-kernel.sh" "${build_opts[@]}" --source "$tree" "$name" "$series" "$@"

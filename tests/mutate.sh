@@ -7,10 +7,10 @@
 # it into a copy of the sources, build that module against the test kernel
 # of the bug's guest, boot that guest with the suite that guards the fix,
 # and require the named test to fail (and the checks the table says still
-# hold to pass).  The default guest is the clang TDX test kernel in QEMU
-# (SVM, 4 CPUs); the lifecycle's bugs name theirs (mutations.py guest NAME:
-# the in-tree 6.12 test kernel, whose own virt_enable the mutated one
-# replaces, in QEMU or Bochs, on the small initramfs).  Each result is one
+# hold to pass).  The default guest is the TDX test kernel in QEMU (SVM,
+# 4 CPUs); the lifecycle's bugs name theirs (mutations.py guest NAME: the
+# 6.12 or 6.1 test kernel, in QEMU or Bochs, on the small initramfs).  Every
+# kernel has virt_enable in tree, as a module the mutated one replaces.  Each result is one
 # PASS/FAIL line: PASS means the bug was caught.  An unmutated baseline of
 # each guest must pass the same suites first.
 set -uo pipefail
@@ -29,21 +29,24 @@ finish() { echo "$passed passed, $failed failed"; exit $((failed > 0)); }
 rm -rf "$work"
 mkdir -p "$work"
 
-# The test kernels, each built and staged on first use: clang (the clang
-# TDX test kernel, virt_enable out of tree), 6.12 and 6.1 (the in-tree
-# modular test kernels, as check.sh builds them).
-default_guest="clang qemu svm 4 full"
+# The test kernels, each built and staged on first use, as check.sh builds
+# them: tdx (6.12 with INTEL_TDX_HOST, started from the 6.12 build), 6.12
+# and 6.1 (clang).
+default_guest="tdx qemu svm 4 full"
 declare -A kdirs
 kernel() {
 	local kdir args=()
 
 	[ -z "${kdirs[$1]:-}" ] || return 0
 	case $1 in
-	clang)
-		kdir=$("$vm/build-kernel.sh" --llvm 6.12 "$vm/config/tdx.config") || return 1
-		args=(LLVM=1) ;;
+	tdx)
+		kernel 6.12 || return 1
+		kdir=$("$VE_ROOT/tests/intree.sh" --seed "${kdirs[6.12]}" 6.12 kvm-tdx \
+			"$vm/config/intree-m.config" "$vm/config/tdx.config") || return 1 ;;
 	6.12) kdir=$("$VE_ROOT/tests/intree.sh" 6.12 kvm "$vm/config/intree-m.config") || return 1 ;;
-	6.1) kdir=$("$VE_ROOT/tests/intree.sh" 6.1 kvm "$vm/config/intree-m.config") || return 1 ;;
+	6.1)
+		kdir=$("$VE_ROOT/tests/intree.sh" --llvm 6.1 kvm "$vm/config/intree-m.config") || return 1
+		args=(LLVM=1) ;;
 	*) return 1 ;;
 	esac
 	"$vm/stage.sh" "$kdir" "$work/base-$1" "${args[@]}" >"$work/stage-$1.log" 2>&1 ||
@@ -63,7 +66,7 @@ run() {
 	kernel "$kname" || { echo "      the $kname kernel does not build or stage"; return 1; }
 	kdir=${kdirs[$kname]}
 	release=$(cat "$kdir/include/config/kernel.release")
-	[ "$kname" != clang ] || args=(LLVM=1)
+	[ "$kname" != 6.1 ] || args=(LLVM=1)
 	mkdir -p "$tree"
 	(cd "$VE_ROOT" && git ls-files -co --exclude-standard -z) |
 		(cd "$VE_ROOT" && xargs -0 cp --parents -t "$tree" 2>/dev/null)

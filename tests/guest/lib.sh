@@ -222,6 +222,18 @@ ve_hw_transitions() {
 # ve_param NAME: the value of NAME= on the kernel command line.
 ve_param() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1; }
 
+# ve_brief: CI's short form of a slow guest's runs (ve.brief=1, which
+# check.sh gives CI's Bochs guests); make check-full runs them whole.
+ve_brief() { [ "$(ve_param ve.brief)" = 1 ]; }
+
+# ve_took PART: say how long PART of $VE_SUITE took by the guest's clock
+# (since the suite's start or the previous ve_took), for the time budget.
+ve_took() {
+	ve_took_now=$(cut -d. -f1 /proc/uptime)
+	ve_say "# $VE_SUITE: $1 took $((ve_took_now - ${ve_took_began:-$ve_took_now})) s"
+	ve_took_began=$ve_took_now
+}
+
 # ve_end: how the guest ends once its suites ran (tests/guest/init):
 # "reboot" with ve.end=reboot on the command line, else "poweroff".
 ve_end() { [ "$(ve_param ve.end)" = reboot ] && echo reboot || echo poweroff; }

@@ -31,12 +31,7 @@ MIN=20
 parts=$(ve_param ve.sharing)
 parts=${parts:-alone,side,hotplug,suspend}
 wanted() { case ,$parts, in *,$1,*) return 0 ;; esac; return 1; }
-began=$(cut -d. -f1 /proc/uptime)
-took() {
-	now=$(cut -d. -f1 /proc/uptime)
-	ve_say "# sharing: $1 took $((now - began)) s"
-	began=$now
-}
+ve_took_began=$(cut -d. -f1 /proc/uptime)
 
 hv() { echo "$*" >$HV/control; }
 # hv_run ARGS...: "run ARGS" or "run-for ARGS", and wait for its end.
@@ -111,7 +106,7 @@ if wanted alone; then
 	fi
 	ve_check "rmmod ve_hv2: every CPU off (hardware), no user left" \
 		eval 'rmmod ve_hv2 && ve_all_hw 0 && ve_same "$(ve_field users)" 0'
-	took alone
+	ve_took alone
 fi
 
 # --- side by side with KVM ------------------------------------------------------
@@ -163,18 +158,18 @@ if wanted side || wanted hotplug || wanted suspend; then
 	ve_check "$KVM (patched) and ve_hv2 load, a vCPU loops on every CPU" side_start
 	if wanted side; then
 		side_run side $RUN_MS
-		took side
+		ve_took side
 	fi
 	if wanted hotplug && [ -n "$has_cpu1" ]; then
 		side_run hotplug $RUN_MS "CPU 1 offline and online" eval 've_set_online 1 0 && ve_set_online 1 1'
 		ve_check "hotplug: the vCPU is back in KVM_RUN on CPU 1" ve_loop_runs_on kvm1 1 30
-		took hotplug
+		ve_took hotplug
 	fi
 	if wanted suspend; then
 		# (pm_test=core holds the suspended machine for 5 s.)
 		side_run suspend $((RUN_MS + 6000)) "suspend/resume (pm_test=core)" ve_suspend
 		ve_check "suspend: every CPU on after resume (hardware)" ve_all_hw 1
-		took suspend
+		ve_took suspend
 	fi
 	side_stop "side by side"
 	ve_check "side by side: no warning in the kernel log" \

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# Stress, on the clang kernel (lockdep; KASAN too under make kasan): 8 processes take and drop system-wide and
-# per-CPU references in loops while CPU 1 goes offline and online and
-# suspend/resume cycles, each a fixed number of times; then everything must
+# Stress, on the 6.1 kernel built with clang (lockdep; KASAN too under
+# make kasan): 8 processes take and drop system-wide and per-CPU references
+# in loops while CPU 1 goes offline and online and suspend/resume cycles, each a fixed number of times; then everything must
 # be off and balanced, and the module must unload (the host checks the log
 # for lockdep reports and every other splat).
 . /tests/lib.sh

@@ -274,7 +274,7 @@ _table_main = main
 
 def main():
     """Also: "guest NAME", NAME's guest (empty: mutate.sh's default, the
-    clang TDX kernel in QEMU); "holds NAME", the checks that must pass."""
+    TDX test kernel in QEMU); "holds NAME", the checks that must pass."""
     if len(sys.argv) == 3 and sys.argv[1] == "guest":
         print(GUEST.get(sys.argv[2], ""))
         return 0
