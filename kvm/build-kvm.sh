@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-kvm.sh [--stock] [--source TARBALL] SERIES KERNEL_BUILD_DIR OUT_DIR
-#              [VIRT_ENABLE_SYMVERS]
+# build-kvm.sh [--stock | --first N] [--source TARBALL] SERIES KERNEL_BUILD_DIR
+#              OUT_DIR [VIRT_ENABLE_SYMVERS]
 #
 # Build kvm.ko, kvm-intel.ko and kvm-amd.ko out of tree from Debian's
 # linux-source-SERIES, patched with kvm/SERIES/*.patch so that KVM is a user
@@ -11,6 +11,7 @@
 # OUT_DIR/src/arch/x86/kvm, next to their Module.symvers.
 #
 #   --stock              build Debian's KVM unpatched, e.g. to compare
+#   --first N            with the series' first N patches only (bisecting)
 #   --source TARBALL     take arch/x86/kvm and virt/kvm from this
 #                        linux-source tarball (DKMS does, with
 #                        /usr/src/linux-source-SERIES.tar.xz), instead of
@@ -29,12 +30,14 @@
 set -euo pipefail
 . "$(dirname "$0")/../tests/vm/lib.sh"
 
-usage="usage: build-kvm.sh [--stock] [--source TARBALL] SERIES KERNEL_BUILD_DIR OUT_DIR [VIRT_ENABLE_SYMVERS]"
+usage="usage: build-kvm.sh [--stock | --first N] [--source TARBALL] SERIES KERNEL_BUILD_DIR OUT_DIR [VIRT_ENABLE_SYMVERS]"
 stock=
+first=
 tarball=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--stock) stock=1; shift ;;
+	--first) first=${2:?$usage}; shift 2 ;;
 	--source) tarball=$(realpath "${2:?$usage}"); shift 2 ;;
 	*) break ;;
 	esac
@@ -68,6 +71,11 @@ if [ -z "$stock" ]; then
 	patches=("$VE_ROOT/kvm/$series"/*.patch)
 	shopt -u nullglob
 	[ ${#patches[@]} -gt 0 ] || ve_die "no patches in $VE_ROOT/kvm/$series"
+	if [ -n "$first" ]; then
+		[ "$first" -ge 1 ] && [ "$first" -le ${#patches[@]} ] ||
+			ve_die "--first $first: the series has ${#patches[@]} patches"
+		patches=("${patches[@]:0:$first}")
+	fi
 fi
 
 # Assemble the sources in a fresh staging tree.

@@ -41,3 +41,8 @@ printf '%-5s %-10s %12s %12s %7s\n' cpus what median_ns anchor_ns ratio
 sed -n 's/.*VE: bench: //p' "$run/guest.log" | awk '
 	$1 == "rounds" { cpus = $4 }
 	$2 == "median_ns" { printf "%-5s %-10s %12s %12s %7.2f\n", cpus, $1, $3, $5, $7 / 100 }'
+sed -n 's/.*VE: bench: round_trip kvm_ns \([0-9?]*\) ve_hv2_ns \([0-9?]*\).*/\1 \2/p' "$run/guest.log" |
+	while read -r kvm hv2; do
+		echo "guest round trip on CPU 1: KVM $kvm ns (a CPUID, handled in KVM);" \
+			"ve_hv2 $hv2 ns (a hypercall, handled in ve_hv2, inside one window)"
+	done

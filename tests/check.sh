@@ -15,8 +15,9 @@
 # The CI tier runs everything that guards a promise at least once per
 # emulator and kernel.  The full tier adds what proves that tests can fail
 # (negative-control guests, the deliberate bugs of tests/mutate.sh), the
-# KASAN kernel, and the repetitions CI leaves to QEMU: lockdep proving in
-# the Bochs guests, and KVM's selftests in full in Bochs.
+# KASAN kernel, and the repetitions CI leaves to QEMU or to the other
+# kernel: in the Bochs guests lockdep proving, KVM's selftests in full, the
+# suites whole (ve.brief), and the SUITE@full of the guest table.
 #
 # A selection, for a quicker loop (comma-separated; unset means all):
 #   GUESTS=6.12-svm,6.1-vmx    only these guests (see the table below)
@@ -92,17 +93,20 @@ timed() { echo "$1 $2" >>"$run/times"; }
 # virt_enable.tdx=on, there being no TDX here), in a small guest of its own.
 # A guest ends with a poweroff, or a reboot with ve.end=reboot (the built-in
 # one, whose shutdown suite then checks the hardware on the reboot path).
-# The QEMU guests leave out sharing's suspend part: at 606d977 KVM's vCPU
-# on CPU 0 made no exit in 8 s across the suspend beside ve_hv2 (once in
-# three runs; not understood yet).  The Bochs guests run it.
+# Sharing in QEMU is ve_hv2 alone in CI, and without the suspend part in
+# the full tier: beside ve_hv2, the 6.12 guest's KVM vCPU on CPU 0 has
+# stalled (no exit for seconds: across the suspend at 606d977, across the
+# hotplug part under a loaded host at 57a2139) and then exited with a
+# 2-byte OUT its guest never executes (a bug of SVM sharing not understood
+# yet).  The Bochs guests run every part in CI.
 guests=(
 	"6.12-svm 6.12 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmlife,sharing,kvmselftests,kexec,crash ve.kvm=percpu ve.sharing=alone,side,hotplug"
 	"6.12-vmx 6.12 full bochs vmx 2 scenario,selftests@full,sysfs@full,trace@full,suspend,kvm,kvmlife,sharing,kvmselftests,kexec,crash ve.kvm=percpu"
-	"6.1-svm 6.1 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,stress,kvm,kvmlife,sharing,kvmselftests,kexec,crash ve.kvm=percpu ve.sharing=alone,side,hotplug"
+	"6.1-svm 6.1 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,stress,kvm,kvmlife,sharing,kvmselftests@full,kexec,crash ve.kvm=percpu ve.sharing=alone,side,hotplug"
 	"6.1-vmx 6.1 full bochs vmx 2 scenario@full,selftests@full,kvm,kvmlife,sharing@full,kvmselftests@full,kexec@full ve.kvm=percpu"
 	"6.12-builtin-svm 6.12-builtin full qemu svm 4 kunit,builtin,selftests,sysfs,kvm,shutdown ve.kvm=percpu ve.end=reboot"
 	"6.12-builtin-noinit 6.12-builtin full qemu svm 2 builtin virt_enable.tdx=on"
-	"6.12-tdx-svm 6.12-tdx full qemu svm 4 kunit,shutdown"
+	"6.12-tdx-svm 6.12-tdx full qemu svm 4 kunit@full,shutdown@full"
 	"6.12-tdx-vmx 6.12-tdx full bochs vmx 2 kunit@full,tdx,shutdown"
 )
 # The full tier's guests: negative controls, which prove that a test can
@@ -118,7 +122,7 @@ all_checks="headers debian style sparse docs"
 # The KASAN job's guest and suites: the 6.1 kernel (clang) rebuilt with
 # KASAN, in QEMU: KUnit, the core, the stress suite and the sharing window.
 kasan_suites=kunit,scenario,selftests,stress,sharing
-[ "$tier" = ci ] || all_checks+=" mutate ordering kasan"
+[ "$tier" = ci ] || all_checks+=" mutate ordering bisect kasan"
 
 selected() { [ -z "$2" ] || [[ ,$2, == *,$1,* ]]; }
 checks_wanted=${CHECKS:-}
@@ -137,6 +141,7 @@ for g in "${guests[@]}"; do
 	run_guests+=("$g")
 done
 selected sparse "$checks_wanted" && kernel_wanted[6.12]=1
+if selected bisect "$checks_wanted"; then kernel_wanted[6.12]=1 kernel_wanted[6.1]=1; fi
 # The kernels that start from 6.12's built tree need it built, if not staged.
 [ -z "${kernel_wanted[6.12-builtin]:-}${kernel_wanted[6.12-tdx]:-}" ] ||
 	kernel_wanted[6.12]=${kernel_wanted[6.12]:-seed}
@@ -175,12 +180,11 @@ job() {
 	jobs_started+=("$name")
 }
 
-# guest NAME KERNEL INITRAMFS EMULATOR FEATURE CPUS SUITES [CMDLINE]
-guest() {
-	local name=$1 kname=$2 initramfs=$3 emulator=$4 feature=$5 cpus=$6 suites=$7 extra=${8:-}
-	local s kept initrd=$run/$kname/initramfs.cpio end=poweroff
+# kept_suites SUITES: those of a guest's SUITES this run runs, comma-separated.
+kept_suites() {
+	local s kept=
 
-	for s in ${suites//,/ }; do
+	for s in ${1//,/ }; do
 		# SUITE@full: in the full tier only (a repetition CI can spare).
 		if [[ $s == *@full ]]; then
 			[ "$tier" = full ] || continue
@@ -188,6 +192,32 @@ guest() {
 		fi
 		selected "$s" "${SUITES:-}" && kept+=${kept:+,}$s
 	done
+	echo "$kept"
+}
+
+# stage_kvm KERNEL: what of the unmodified KVM its guests need staged
+# (tests/vm/stage.sh's VE_STAGE_KVM): its modules for the suites that load
+# it, KVM's selftests for the suite that runs them.
+stage_kvm() {
+	local g name kname suites want=
+
+	for g in "${run_guests[@]}"; do
+		read -r name kname _ _ _ _ suites _ <<<"$g"
+		[ "$kname" = "$1" ] || continue
+		suites=,$(kept_suites "$suites"),
+		[[ $suites != *,scenario,* && $suites != *,builtin,* && $suites != *,kvmselftests,* ]] ||
+			want+=,stock
+		[[ $suites != *,kvmselftests,* ]] || want+=,selftests
+	done
+	echo "${want:-,none}" | cut -c2-
+}
+
+# guest NAME KERNEL INITRAMFS EMULATOR FEATURE CPUS SUITES [CMDLINE]
+guest() {
+	local name=$1 kname=$2 initramfs=$3 emulator=$4 feature=$5 cpus=$6 suites=$7 extra=${8:-}
+	local kept initrd=$run/$kname/initramfs.cpio end=poweroff
+
+	kept=$(kept_suites "$suites")
 	[ -n "$kept" ] || return 0
 	[ -n "${staged[$kname]:-}" ] || return 0
 	[ "$initramfs" = full ] || initrd=$run/$kname/stage/boot/chain.cpio
@@ -202,6 +232,8 @@ guest() {
 	[[ $emulator != bochs || $tier != ci ]] ||
 		extra+=" lockdep.prove_locking=0 ve.kvmselftests=ci ve.brief=1"
 	[ -z "${KASAN:-}" ] || extra+=" ve.kasan=1"
+	# (The last ve.sharing= counts: see the comment above the guest table.)
+	[[ $emulator != qemu || $tier != ci ]] || extra+=" ve.sharing=alone"
 	[[ " $extra " != *" ve.end=reboot "* ]] || end=reboot
 	echo "$kname $feature $cpus $end ${kept//,/ }" >"$run/$name.guest"
 	job "$name" "$vm/boot.sh" "$emulator" --kernel "${kernel[$kname]}/arch/x86/boot/bzImage" \
@@ -259,10 +291,21 @@ stage() {
 	[ "$1" != 6.1 ] || args+=(LLVM=1)
 	local t=$SECONDS
 
-	"$vm/stage.sh" "${kernel[$1]}" "$run/$1" "${args[@]}" >"$run/stage-$1.log" 2>&1
+	VE_STAGE_KVM=$(stage_kvm "$1") \
+		"$vm/stage.sh" "${kernel[$1]}" "$run/$1" "${args[@]}" >"$run/stage-$1.log" 2>&1
 	echo $? >"$run/stage-$1.rc"
 	timed "stage-$1" $((SECONDS - t))
 }
+# The Debian job needs none of the test kernels: it starts first, and its
+# downloads and single-threaded boots fill what the kernel builds leave idle.
+# Debian's kernels boot the DKMS builds that the header checks make.
+if selected headers "$checks_wanted" && selected debian "$checks_wanted"; then
+	job distro sh -c "'$VE_ROOT/tests/headers.sh'; '$VE_ROOT/tests/debian.sh'"
+elif selected headers "$checks_wanted"; then
+	job headers "$VE_ROOT/tests/headers.sh"
+elif selected debian "$checks_wanted"; then
+	job debian "$VE_ROOT/tests/debian.sh"
+fi
 # Each kernel is built, then staged, then its long guests start, while
 # the next kernel builds: the two Bochs guests that bound the run (6.12's
 # and 6.1's) start as early as they can.  6.12 first, then 6.1, then the
@@ -292,23 +335,18 @@ for name in 6.12 6.1 6.12-builtin 6.12-tdx; do
 	start_guests long
 done
 
-# Then the longest first, so that the two slots end close together: the
-# Debian job, the other Bochs guests, then QEMU's.
-# Debian's kernels boot the DKMS builds that the header checks make.
-if selected headers "$checks_wanted" && selected debian "$checks_wanted"; then
-	job distro sh -c "'$VE_ROOT/tests/headers.sh'; '$VE_ROOT/tests/debian.sh'"
-elif selected headers "$checks_wanted"; then
-	job headers "$VE_ROOT/tests/headers.sh"
-elif selected debian "$checks_wanted"; then
-	job debian "$VE_ROOT/tests/debian.sh"
-fi
 # Full tier, early since they are long: the KASAN kernel (a kernel of its
-# own) and the deliberate bugs (the old KVM ordering among them).
+# own) and the deliberate bugs (the old KVM ordering among them), and
+# every prefix of the KVM series built.
 ! selected mutate "$checks_wanted" || job mutate "$VE_ROOT/tests/mutate.sh"
 ! selected ordering "$checks_wanted" || job ordering "$VE_ROOT/tests/ordering-neg.sh"
+! selected bisect "$checks_wanted" ||
+	job bisect "$VE_ROOT/tests/bisect.sh" "${kernel[6.12]:-none}" "${kernel[6.1]:-none}"
 ! selected kasan "$checks_wanted" ||
 	job kasan env KASAN=1 GUESTS=6.1-svm SUITES=$kasan_suites CHECKS=none TIER=ci YARDSTICK=0 \
 		VE_RUN="$run/kasan-run" "$VE_ROOT/tests/check.sh"
+# Then the longest first, so that the two slots end close together: the
+# other Bochs guests, then QEMU's.
 start_guests bochs
 start_guests qemu
 ! selected style "$checks_wanted" || job style "$VE_ROOT/tests/style.sh"

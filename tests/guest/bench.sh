@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # The benchmark (tests/modules/ve_bench.c) with 1, 2, 4, 8 CPUs online, as
-# many as the guest has.  ve.bench=full (make bench): ROUNDS repetitions,
+# many as the guest has; then a guest round trip of KVM and of the second
+# hypervisor.  ve.bench=full (make bench): ROUNDS repetitions,
 # and the table on the log; otherwise a quick sanity pass: the numbers are
 # there and positive, nothing splats.
 . /tests/lib.sh
@@ -25,4 +26,24 @@ for n in 1 2 4 8; do
 done
 for cpu in $(seq 1 $((all - 1))); do ve_set_online "$cpu" 1; done
 rmmod ve_bench
+
+# One guest round trip on CPU 1 of this kernel: KVM's (a CPUID, which KVM
+# handles in the kernel: tests/kvm/kvm_guest_test --bench) and the second
+# hypervisor's (a hypercall, handled in ve_hv2: its "bench" command).
+if [ "$all" -gt 1 ]; then
+	KVM=$(ve_kvm_module)
+	trips=$([ "$(ve_param ve.bench)" = full ] && echo 20000 || echo 200)
+	ve_check "$KVM (patched) and ve_hv2 load" \
+		eval 'modprobe $KVM && modprobe ve_hv2 && echo get >/sys/kernel/debug/ve_hv2/control'
+	ve_check "KVM's guest round trip on CPU 1 is timed" \
+		eval '/tests/kvm_guest_test --bench $trips --cpu 1 >/tmp/kvm-bench.out'
+	kvm_ns=$(sed -n 's/^ok - vcpu0: bench: round_trip_ns \([0-9]*\) .*/\1/p' /tmp/kvm-bench.out)
+	ve_check "ve_hv2's guest round trip on CPU 1 is timed" \
+		eval 'echo "bench 1" >/sys/kernel/debug/ve_hv2/control'
+	hv2_ns=$(awk '$1 == "bench" { print $5 }' /sys/kernel/debug/ve_hv2/counts)
+	ve_say "bench: round_trip kvm_ns ${kvm_ns:-?} ve_hv2_ns ${hv2_ns:-?}"
+	ve_check "both round trips are positive" \
+		eval '[ "${kvm_ns:-0}" -gt 0 ] && [ "${hv2_ns:-0}" -gt 0 ]'
+	rmmod ve_hv2 "$KVM" kvm
+fi
 ve_check "no user left" ve_same "$(ve_field users)" 0

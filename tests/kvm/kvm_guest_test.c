@@ -28,6 +28,18 @@
  * The result is one line per vCPU, "ok - vcpuN: loop: E exits in
  * sequence ..." or "not ok - ...: why"; the exit status is 0 only if every
  * vCPU made at least one exit and every exit was in sequence.
+ *
+ * With --bench N the vCPU measures KVM's own guest round trip, for make
+ * bench to set beside a second hypervisor's:
+ *
+ *	1: xor %eax, %eax ; cpuid ; dec %esi ; jnz 1b ; mov $VALUE, %al ;
+ *	   out %al, $0x10 ; hlt
+ *
+ * run with ESI = N and with ESI = 1, each timed around the one KVM_RUN
+ * that ends at the OUT.  CPUID always exits and KVM handles it in the
+ * kernel, so (t(N) - t(1)) / (N - 1) is one exit handled in the kernel and
+ * the entry back.  The median over BENCH_PAIRS pairs is reported as
+ * "ok - vcpu0: bench: round_trip_ns X (N CPUIDs, median of P pairs)".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -79,9 +91,11 @@ struct vcpu {
 };
 
 static struct {
-	int value, vcpus, cpu, hold, repeat, loop, nice;
+	int value, vcpus, cpu, hold, repeat, loop, nice, bench;
 	const char *stop_file, *status_file;
 } opt = { .value = 42, .vcpus = 1, .cpu = -1, .hold = 0, .repeat = 1, .loop = -1 };
+
+#define BENCH_PAIRS	11
 
 /*
  * Set by SIGTERM/SIGINT, or by the main thread to end the loops; atomic
@@ -253,6 +267,68 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* --bench: one timed KVM_RUN from the loop's start with ESI = @n. */
+static double bench_run(struct vcpu *v, unsigned long n, char *why, size_t size)
+{
+	struct kvm_regs regs = { .rip = CODE_BASE + v->index * CODE_STRIDE,
+				 .rsi = n, .rflags = 0x2 };
+	unsigned char *data;
+	double t;
+
+	if (ioctl(v->fd, KVM_SET_REGS, &regs)) {
+		snprintf(why, size, "KVM_SET_REGS: %s", strerror(errno));
+		return -1;
+	}
+	t = now();
+	if (ioctl(v->fd, KVM_RUN, NULL)) {
+		snprintf(why, size, "KVM_RUN: %s", strerror(errno));
+		return -1;
+	}
+	t = now() - t;
+	data = (unsigned char *)v->run + v->run->io.data_offset;
+	if (v->run->exit_reason != KVM_EXIT_IO || v->run->io.port != OUT_PORT ||
+	    *data != v->value) {
+		describe_exit(v->run, why, size);
+		return -1;
+	}
+	return t;
+}
+
+static void *bench_thread(void *arg)
+{
+	double per_trip[BENCH_PAIRS], t1, tn;
+	struct vcpu *v = arg;
+	char why[160] = "";
+	int i;
+
+	if (opt.cpu >= 0 && pin_to(opt.cpu)) {
+		report(strerror(errno), "vcpu%d: pin thread to CPU %d", v->index, opt.cpu);
+		return NULL;
+	}
+	for (i = 0; i < BENCH_PAIRS; i++) {
+		t1 = bench_run(v, 1, why, sizeof(why));
+		tn = t1 < 0 ? -1 : bench_run(v, opt.bench, why, sizeof(why));
+		if (tn < 0)
+			break;
+		per_trip[i] = (tn - t1) / (opt.bench - 1) * 1e9;
+	}
+	if (i < BENCH_PAIRS) {
+		report(why, "vcpu%d: bench: %d CPUIDs to the OUT", v->index, opt.bench);
+		return NULL;
+	}
+	qsort(per_trip, BENCH_PAIRS, sizeof(per_trip[0]), cmp_double);
+	report(NULL, "vcpu%d: bench: round_trip_ns %.0f (%d CPUIDs, median of %d pairs)",
+	       v->index, per_trip[BENCH_PAIRS / 2], opt.bench, BENCH_PAIRS);
+	return NULL;
+}
+
 /*
  * --loop: KVM_RUN until told to stop; every exit must be the next OUT.  A
  * signal (SIGTERM, the freezer of a suspend, the main thread's SIGUSR1)
@@ -420,12 +496,23 @@ static int setup_vcpu(int vm, int kvm, unsigned char *mem, struct vcpu *v)
 		0x66, 0xe7, OUT_PORT,	/* out %eax, $0x10 */
 		0xeb, 0xf9,		/* jmp 1b */
 	};
+	const unsigned char bench[] = {
+		0x66, 0x31, 0xc0,	/* 1: xor %eax, %eax */
+		0x0f, 0xa2,		/* cpuid */
+		0x66, 0x4e,		/* dec %esi */
+		0x75, 0xf7,		/* jnz 1b */
+		0xb0, v->value,		/* mov $value, %al */
+		0xe6, OUT_PORT,		/* out %al, $0x10 */
+		0xf4,			/* hlt */
+	};
 	struct kvm_regs regs = { .rip = code, .rflags = 0x2 };	/* bit 1 must be set */
 	struct kvm_sregs sregs;
 	int size;
 
 	if (opt.loop >= 0)
 		memcpy(mem + code, loop, sizeof(loop));
+	else if (opt.bench)
+		memcpy(mem + code, bench, sizeof(bench));
 	else
 		memcpy(mem + code, insns, sizeof(insns));
 	v->fd = check_ioctl(vm, KVM_CREATE_VCPU, (void *)(long)v->index,
@@ -493,7 +580,8 @@ static void run_vm(int kvm, struct vcpu *vcpus)
 
 	for (; ready < opt.vcpus; ready++) {
 		ret = pthread_create(&vcpus[ready].thread, NULL,
-				     opt.loop >= 0 ? loop_thread : vcpu_thread, &vcpus[ready]);
+				     opt.loop >= 0 ? loop_thread :
+				     opt.bench ? bench_thread : vcpu_thread, &vcpus[ready]);
 		if (ret) {
 			report(strerror(ret), "vcpu%d: start thread", ready);
 			break;
@@ -520,7 +608,8 @@ static void print_usage(void)
 	fputs("usage: kvm_guest_test [--value N] [--vcpus N] [--cpu C] [--hold SECONDS]\n"
 	      "                      [--repeat N]\n"
 	      "       kvm_guest_test --loop SECONDS [--vcpus N] [--cpu C] [--hold SECONDS]\n"
-	      "                      [--stop-file PATH] [--status PATH] [--nice N]\n", stderr);
+	      "                      [--stop-file PATH] [--status PATH] [--nice N]\n"
+	      "       kvm_guest_test --bench N [--cpu C]\n", stderr);
 	exit(2);
 }
 
@@ -534,6 +623,7 @@ int main(int argc, char **argv)
 		{ "repeat", &opt.repeat, 1, 1000000 },
 		{ "loop", &opt.loop, 0, 86400 },
 		{ "nice", &opt.nice, 0, 19 },
+		{ "bench", &opt.bench, 2, 10000000 },
 	};
 	static const struct { const char *name; const char **val; } strings[] = {
 		{ "stop-file", &opt.stop_file },
@@ -571,6 +661,10 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		print_usage();
+	if (opt.bench && (opt.loop >= 0 || opt.vcpus > 1)) {
+		fprintf(stderr, "kvm_guest_test: --bench goes without --loop, with one vCPU\n");
+		return 2;
+	}
 	if (opt.loop < 0 && (opt.stop_file || opt.status_file)) {
 		fprintf(stderr, "kvm_guest_test: --stop-file and --status go with --loop\n");
 		return 2;

@@ -27,10 +27,12 @@
  *     run CPU|all COUNT          start COUNT guests per CPU
  *     run-for CPU|all MS         start guests for MS milliseconds per CPU
  *     reset                      zero the counts
+ *     bench CPU                  time guest round trips on CPU (make bench)
  *   /sys/kernel/debug/ve_hv2/counts: per CPU, "cpu N checked N mismatches
  *     N nmi N intr N other N failed N refused N unrestored N", then
- *     "running N" (threads not done yet), "refs system N" and, on SVM,
- *     "asid N tlb_ctl N".
+ *     "running N" (threads not done yet), "refs system N", after a bench
+ *     "bench cpu N round_trip_ns N windows N trips N interrupted N" (the
+ *     median over the windows), and, on SVM, "asid N tlb_ctl N".
  *
  * The guests run in kernel threads, one per CPU, at nice 19 (as the looping
  * KVM vCPUs of the suites), which follow their CPU through offline/online.
@@ -49,6 +51,8 @@
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <asm/asm.h>
@@ -376,13 +380,13 @@ static void hv2_vmx_controls(void)
 }
 
 /*
- * VMLAUNCH with the input in RBX; the result is the guest's RAX.  The VM
- * exit lands on the instruction right after VMLAUNCH (HOST_RIP), with the
- * stack pointer it had (HOST_RSP), and RFLAGS 0x2: a failed VMLAUNCH falls
- * through to the same place with CF or ZF set.  The guest changes no other
- * register.  Returns true if VMLAUNCH failed.
+ * VMLAUNCH (VMRESUME with @resume) with the input in RBX; the result is the
+ * guest's RAX.  The VM exit lands right after the entry (HOST_RIP), with
+ * the stack pointer it had (HOST_RSP), and RFLAGS 0x2: a failed entry
+ * falls through to the same place with CF or ZF set.  The guest changes no
+ * other register.  Returns true if the entry failed.
  */
-static bool hv2_vmx_enter(u64 input, u64 *result)
+static bool hv2_vmx_enter(u64 input, u64 *result, bool resume)
 {
 	unsigned long field;
 	bool fail;
@@ -393,11 +397,17 @@ static bool hv2_vmx_enter(u64 input, u64 *result)
 		     "mov %[f_rip], %[field]\n\t"
 		     "lea 1f(%%rip), %%rax\n\t"
 		     "vmwrite %%rax, %[field]\n\t"
-		     "vmlaunch\n"
+		     "cmpb $0, %[resume]\n\t"
+		     "jne 2f\n\t"
+		     "vmlaunch\n\t"
+		     "jmp 1f\n"
+		     "2:\n\t"
+		     "vmresume\n"
 		     "1:\n\t"
 		     CC_SET(be)
 		     : CC_OUT(be) (fail), "=&a" (rax), [field] "=&r" (field)
-		     : "b" (input), [f_rsp] "i" (HOST_RSP), [f_rip] "i" (HOST_RIP)
+		     : "b" (input), [resume] "qm" ((u8)resume),
+		       [f_rsp] "i" (HOST_RSP), [f_rip] "i" (HOST_RIP)
 		     : "memory");
 	*result = rax;
 	return fail;
@@ -462,7 +472,7 @@ static bool hv2_vmx_run(struct hv2_cpu *hc, int cpu, u64 input)
 		hc->failed++;
 		goto clear;
 	}
-	fail = hv2_vmx_enter(input, &result);
+	fail = hv2_vmx_enter(input, &result, false);
 	hv2_vmx_restore_host(&host, cpu);
 	if (fail) {
 		hc->failed++;
@@ -787,6 +797,191 @@ static int hv2_start_guests(int cpu, unsigned long count, unsigned long ms)
 	return r;
 }
 
+/* ------------------------------------------------------------ the bench -- */
+
+/*
+ * make bench: one guest round trip (an entry, the hypercall's exit, the
+ * check of its value), beside KVM's own, which kvm_guest_test --bench
+ * measures in the same guest kernel.  Round trips are timed in windows of
+ * HV2_BENCH_TRIPS, interrupts off, the guest entered again at its start
+ * after each hypercall, as a hypervisor resumes a vCPU; the window's own
+ * cost is ve_bench's "window" row.
+ */
+#define HV2_BENCH_TRIPS		100
+#define HV2_BENCH_WINDOWS	21
+
+static struct {
+	int cpu;
+	s64 median_ns;		/* per round trip, over HV2_BENCH_WINDOWS */
+	unsigned int interrupted;	/* windows a host event ended */
+} hv2_bench = { .cpu = -1 };
+
+/*
+ * The round trips of one window: nanoseconds per round trip, 0 if a host
+ * event ended them (the caller tries another window), -1 if an entry
+ * failed or a value was wrong.
+ */
+static s64 hv2_bench_vmx(struct hv2_cpu *hc, int cpu)
+{
+	u64 pa = __pa(hc->vmcs), input = cpu, result, reason, t0 = 0;
+	unsigned long rip = hv2_guest_vmx_rip();
+	struct hv2_host_extra host;
+	bool nmi = false;
+	s64 ns = -1;
+	int i;
+
+	hv2_save_host(&host);
+	WRITE_ONCE(hc->loaded, pa);
+	if (hv2_vmclear(pa) || hv2_vmptrld(pa))
+		goto clear;
+	hc->vmwrite_failed = false;
+	hv2_vmx_controls();
+	hv2_vmx_host_state(cpu);
+	hv2_vmx_guest_state(cpu);
+	if (hc->vmwrite_failed)
+		goto clear;
+	/*
+	 * The host state a VM exit changes (hv2_vmx_restore_host()) is given
+	 * back once, after the last exit, as KVM does on its way to user space.
+	 */
+	for (i = 0; i <= HV2_BENCH_TRIPS; i++) {
+		if (i == 1)
+			t0 = ktime_get_ns();
+		if (i)
+			hv2_vmwrite(GUEST_RIP, rip);
+		if (hv2_vmx_enter(input + i, &result, i > 0))
+			break;
+		reason = hv2_vmread(VM_EXIT_REASON);
+		if (reason == EXIT_REASON_EXTERNAL_INTERRUPT ||
+		    reason == EXIT_REASON_EXCEPTION_NMI) {
+			nmi = reason == EXIT_REASON_EXCEPTION_NMI;
+			ns = 0;
+			break;
+		}
+		if (reason != EXIT_REASON_VMCALL || result != hv2_expected(input + i))
+			break;
+	}
+	if (i > HV2_BENCH_TRIPS)
+		ns = (ktime_get_ns() - t0) / HV2_BENCH_TRIPS;
+	hv2_vmx_restore_host(&host, cpu);
+	if (nmi)
+		asm volatile("int $2");
+clear:
+	hv2_vmclear(pa);
+	WRITE_ONCE(hc->loaded, 0);
+	return ns;
+}
+
+static s64 hv2_bench_svm(struct hv2_cpu *hc, int cpu)
+{
+	unsigned long guest = hv2_guest_svm_rip(), dr7;
+	struct vmcb *vmcb = hc->vmcs;
+	u64 input = cpu, code, t0 = 0;
+	s64 ns = -1;
+	int i;
+
+	get_debugreg(dr7, 7);
+	wrmsrl(MSR_VM_HSAVE_PA, __pa(hc->hsave));
+	hv2_svm_vmcb(vmcb, input);
+	for (i = 0; i <= HV2_BENCH_TRIPS; i++) {
+		if (i == 1) {
+			t0 = ktime_get_ns();
+			/* Flushed once, and nothing but RIP changes: as KVM runs. */
+			vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+			vmcb->control.clean = ~0U;
+		}
+		vmcb->save.rip = guest;
+		asm volatile("clgi\n\t"
+			     "vmrun %%rax\n\t"
+			     "stgi"
+			     : : "a" (__pa(vmcb)), "b" (input + i) : "memory", "cc");
+		code = vmcb->control.exit_code;
+		if (code == SVM_EXIT_NMI || code == SVM_EXIT_INTR) {
+			ns = 0;
+			break;
+		}
+		if (code != SVM_EXIT_VMMCALL || vmcb->save.rax != hv2_expected(input + i))
+			break;
+	}
+	if (i > HV2_BENCH_TRIPS)
+		ns = (ktime_get_ns() - t0) / HV2_BENCH_TRIPS;
+	if (dr7 != HV2_DR7_RESET)
+		set_debugreg(dr7, 7);
+	hv2_invlpga(guest & PAGE_MASK, hv2_asid);
+	hv2_invlpga((guest + 64) & PAGE_MASK, hv2_asid);
+	return ns;
+}
+
+static s64 hv2_bench_window(void)
+{
+	struct virt_enable_window window;
+	unsigned long flags;
+	s64 ns;
+	int cpu;
+
+	local_irq_save(flags);
+	cpu = smp_processor_id();
+	if (virt_enable_window_open(hv2_user, &window)) {
+		local_irq_restore(flags);
+		return -1;
+	}
+	if (hv2_feature == VIRT_ENABLE_VMX)
+		ns = hv2_bench_vmx(this_cpu_ptr(&hv2_cpus), cpu);
+	else
+		ns = hv2_bench_svm(this_cpu_ptr(&hv2_cpus), cpu);
+	virt_enable_window_close(&window);
+	local_irq_restore(flags);
+	return ns;
+}
+
+static int hv2_cmp_s64(const void *a, const void *b)
+{
+	s64 x = *(const s64 *)a, y = *(const s64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* On the CPU measured (smp_call_on_cpu(): a kernel thread bound there). */
+static int hv2_bench_here(void *unused)
+{
+	s64 ns[HV2_BENCH_WINDOWS], r;
+	unsigned int n = 0, tries = 0;
+
+	if (!hv2_null_segments())
+		return -EINVAL;
+	while (n < HV2_BENCH_WINDOWS) {
+		if (tries++ == 10 * HV2_BENCH_WINDOWS)
+			return -EAGAIN;
+		r = hv2_bench_window();
+		if (r < 0)
+			return -EIO;
+		if (r)
+			ns[n++] = r;
+		else
+			hv2_bench.interrupted++;
+		cond_resched();
+	}
+	sort(ns, n, sizeof(ns[0]), hv2_cmp_s64, NULL);
+	hv2_bench.median_ns = ns[n / 2];
+	return 0;
+}
+
+/* "bench CPU": a reference must cover CPU. */
+static int hv2_bench_on(int cpu)
+{
+	int r;
+
+	if (cpu < 0 || cpu >= nr_cpu_ids || !cpu_online(cpu))
+		return -EINVAL;
+	hv2_bench.cpu = cpu;
+	hv2_bench.median_ns = 0;
+	hv2_bench.interrupted = 0;
+	r = smp_call_on_cpu(cpu, hv2_bench_here, NULL, false);
+	if (r)
+		pr_err("bench on CPU %d: %d\n", cpu, r);
+	return r;
+}
+
 /* ------------------------------------------------------------ references -- */
 
 struct hv2_cpu_call {
@@ -868,6 +1063,8 @@ static int hv2_command(char *args)
 	}
 	if (what && !args && (!strcmp(verb, "get-cpu") || !strcmp(verb, "put-cpu")))
 		return kstrtoint(what, 0, &cpu) ?: hv2_cpu_ref_on(cpu, verb[0] == 'g');
+	if (what && !args && !strcmp(verb, "bench"))
+		return kstrtoint(what, 0, &cpu) ?: hv2_bench_on(cpu);
 	return -EINVAL;
 }
 
@@ -931,6 +1128,10 @@ static int hv2_counts_show(struct seq_file *m, void *unused)
 	}
 	seq_printf(m, "running %d\n", atomic_read(&hv2_running));
 	seq_printf(m, "refs system %u\n", READ_ONCE(hv2_system_refs));
+	if (hv2_bench.cpu >= 0)
+		seq_printf(m, "bench cpu %d round_trip_ns %lld windows %u trips %u interrupted %u\n",
+			   hv2_bench.cpu, hv2_bench.median_ns, HV2_BENCH_WINDOWS,
+			   HV2_BENCH_TRIPS, hv2_bench.interrupted);
 	if (hv2_feature == VIRT_ENABLE_SVM)
 		seq_printf(m, "asid %u tlb_ctl %u\n", hv2_asid, hv2_tlb_ctl);
 	return 0;
@@ -939,13 +1140,47 @@ DEFINE_SHOW_ATTRIBUTE(hv2_counts);
 
 /* ------------------------------------------------------------- the user -- */
 
-/* A crash: our VMCS, if loaded here, VMCLEARed so that a dump sees it whole. */
+/* What each CPU's emergency callback saw: 0 not run, else HV2_EMERG_*. */
+#define HV2_EMERG_RAN		1
+#define HV2_EMERG_ON		2	/* with VMX/SVM still on */
+#define HV2_EMERG_CLEARED	4	/* and our VMCS loaded, which it VMCLEARed */
+static u8 hv2_emergency_seen[NR_CPUS];
+
+static bool hv2_hw_on(void)
+{
+	u64 efer;
+
+	if (hv2_feature == VIRT_ENABLE_VMX)
+		return __read_cr4() & X86_CR4_VMXE;
+	return !rdmsrl_safe(MSR_EFER, &efer) && (efer & EFER_SVME);
+}
+
+/*
+ * A crash: our VMCS, if loaded here, VMCLEARed so that a dump sees it
+ * whole.  In NMI context on every CPU but the crashing one, which runs it
+ * last: since 6.7 printk drops what other CPUs say once one has panicked,
+ * so each CPU logs what every CPU saw so far (the crash suite reads it).
+ */
 static void hv2_emergency(void *data)
 {
 	u64 pa = READ_ONCE(this_cpu_ptr(&hv2_cpus)->loaded);
+	u8 seen = HV2_EMERG_RAN;
+	int cpu;
 
-	if (pa)
-		hv2_vmclear(pa);
+	if (hv2_hw_on())
+		seen |= HV2_EMERG_ON;
+	if (pa && (seen & HV2_EMERG_ON) && hv2_feature == VIRT_ENABLE_VMX &&
+	    !hv2_vmclear(pa))
+		seen |= HV2_EMERG_CLEARED;
+	WRITE_ONCE(hv2_emergency_seen[raw_smp_processor_id()], seen);
+	for_each_possible_cpu(cpu) {
+		seen = READ_ONCE(hv2_emergency_seen[cpu]);
+		if (seen)
+			pr_emerg("emergency: cpu %d %s %s%s\n", cpu,
+				 hv2_feature == VIRT_ENABLE_VMX ? "vmx" : "svm",
+				 seen & HV2_EMERG_ON ? "on" : "off",
+				 seen & HV2_EMERG_CLEARED ? ", its VMCS cleared" : "");
+	}
 }
 
 static const struct virt_enable_user_ops hv2_ops = {

@@ -218,6 +218,15 @@ LIFECYCLE = {
     "crash", "6.12 qemu svm 4 chain crashkernel=96M",
     ["crash: it brought up all 2 CPUs it asked for",
      "crash: first kernel, CPU 0: the emergency callback ran with svm still on"]),
+ # The emergency path skips the users' callbacks: the second hypervisor,
+ # in the middle of its guests on every CPU, never hears of the crash.
+ "emergency_skips_users": (("lifecycle.c",
+    "if (user->ops && user->ops->emergency)",
+    "if (false && user->ops && user->ops->emergency)",
+    "crash: first kernel, CPU 1: ve_hv2's emergency callback ran with vmx still on"),
+    "crash", "6.12 bochs vmx 2 chain crashkernel=96M",
+    ["crash: it brought up all 2 CPUs it asked for",
+     "crash: a second hypervisor (ve_hv2) runs its guests on every CPU, into the crash"]),
  # Suspend keeps the hardware on; resume then finds it on.  pm_test=core
  # and a real S3 alike end with every CPU on (Linux restores the boot CPU's
  # EFER and CR4 as saved after syscore suspend).

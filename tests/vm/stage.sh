@@ -13,7 +13,9 @@
 #     tests/modules/ always;
 #   - the kselftests and the KVM guest program, static;
 #   - where the kernel has the KVM series: the unmodified KVM modules built
-#     from the same source (/stock-kvm) and the KVM selftests subset;
+#     from the same source (/stock-kvm) and the KVM selftests subset, or
+#     what of them VE_STAGE_KVM names ("stock", "selftests", both
+#     comma-separated, or "none"; default both);
 #   - the kernel itself and kexec (tests/vm/stage-kexec.sh), for the kexec
 #     and crash suites.
 set -euo pipefail
@@ -63,10 +65,13 @@ if [ -z "$intree" ]; then
 	[ ! -f "$build/virt-enable-test.ko" ] || cp "$build/virt-enable-test.ko" "$extra/"
 fi
 
-if [ -n "$kvm_series" ]; then
+stage_kvm=,${VE_STAGE_KVM:-stock,selftests},
+if [ -n "$kvm_series" ] && [[ $stage_kvm == *,stock,* ]]; then
 	"$VE_ROOT/kvm/build-kvm.sh" --stock "$series" "$kdir" "$build/stock-kvm" >/dev/null
 	mkdir -p "$stage/stock-kvm"
 	cp "$build"/stock-kvm/src/arch/x86/kvm/*.ko "$stage/stock-kvm/"
+fi
+if [ -n "$kvm_series" ] && [[ $stage_kvm == *,selftests,* ]]; then
 	KVM_SELFTESTS_WORK=$build/kvm-selftests-work \
 		"$VE_ROOT/tests/kvm/build-kvm-selftests.sh" "$kdir/source" "$build/kvm-selftests" \
 		>"$build/kvm-selftests.log" 2>&1 ||
