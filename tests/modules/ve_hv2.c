@@ -383,7 +383,7 @@ static void hv2_vmx_controls(void)
  * VMLAUNCH (VMRESUME with @resume) with the input in RBX; the result is the
  * guest's RAX.  The VM exit lands right after the entry (HOST_RIP), with
  * the stack pointer it had (HOST_RSP), and RFLAGS 0x2: a failed entry
- * falls through to the same place with CF or ZF set.  The guest changes no
+ * continues at the same place with CF or ZF set.  The guest changes no
  * other register.  Returns true if the entry failed.
  */
 static bool hv2_vmx_enter(u64 input, u64 *result, bool resume)
