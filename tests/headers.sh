@@ -58,6 +58,8 @@ abis=("$(newest '6\.1\.0-[0-9]*')" "$(newest '6\.12\.[0-9]*[+]deb12')"
 new_syscore=0
 old_syscore=0
 
+# The Debian job may run before anything else made the build directory.
+mkdir -p "$VE_CACHE/build"
 for abi in "${abis[@]}"; do
 	[ -n "$abi" ] || { fail "a linux-headers package was not found"; continue; }
 	kdir=$(unpack "$abi") || { fail "$abi: download and unpack"; continue; }

@@ -343,7 +343,7 @@ static void *loop_thread(void *arg)
 	int cpu, last_cpu = -1, r;
 	double next_pin = 0;
 	__u32 value, expect = 1;
-	char why[200] = "", where[100] = "";
+	char why[320] = "", where[100] = "";
 
 	if (opt.cpu >= 0) {
 		r = pin_to(opt.cpu);
@@ -365,8 +365,22 @@ static void *loop_thread(void *arg)
 		    run->io.port != OUT_PORT || run->io.size != 4 || run->io.count != 1) {
 			int len = snprintf(why, sizeof(why), "exit %lu is not the loop's OUT: ",
 					   exits + 1);
+			struct kvm_sregs sregs;
+			struct kvm_regs regs;
 
 			describe_exit(run, why + len, sizeof(why) - len);
+			/* Where the guest was, and in which mode: a lost prefix or a
+			 * changed CS shows here.
+			 */
+			len = strlen(why);
+			if (!ioctl(v->fd, KVM_GET_REGS, &regs) &&
+			    !ioctl(v->fd, KVM_GET_SREGS, &sregs))
+				snprintf(why + len, sizeof(why) - len,
+					 "; then RIP %#llx (the loop is at %#x), RAX %#llx, CS base %#llx db %u",
+					 (unsigned long long)regs.rip,
+					 CODE_BASE + v->index * CODE_STRIDE,
+					 (unsigned long long)regs.rax,
+					 (unsigned long long)sregs.cs.base, sregs.cs.db);
 			break;
 		}
 		memcpy(&value, (char *)run + run->io.data_offset, sizeof(value));

@@ -388,6 +388,7 @@ static void hv2_vmx_controls(void)
  */
 static bool hv2_vmx_enter(u64 input, u64 *result, bool resume)
 {
+	u8 launched = resume;
 	unsigned long field;
 	bool fail;
 	u64 rax;
@@ -397,7 +398,7 @@ static bool hv2_vmx_enter(u64 input, u64 *result, bool resume)
 		     "mov %[f_rip], %[field]\n\t"
 		     "lea 1f(%%rip), %%rax\n\t"
 		     "vmwrite %%rax, %[field]\n\t"
-		     "cmpb $0, %[resume]\n\t"
+		     "cmpb $0, %[launched]\n\t"
 		     "jne 2f\n\t"
 		     "vmlaunch\n\t"
 		     "jmp 1f\n"
@@ -406,7 +407,7 @@ static bool hv2_vmx_enter(u64 input, u64 *result, bool resume)
 		     "1:\n\t"
 		     CC_SET(be)
 		     : CC_OUT(be) (fail), "=&a" (rax), [field] "=&r" (field)
-		     : "b" (input), [resume] "qm" ((u8)resume),
+		     : "b" (input), [launched] "qm" (launched),
 		       [f_rsp] "i" (HOST_RSP), [f_rip] "i" (HOST_RIP)
 		     : "memory");
 	*result = rax;
