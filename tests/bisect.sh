@@ -38,8 +38,10 @@ bisect() {
 			pass "$series up to $patch builds warning-free"
 		else
 			fail "$series up to $patch builds warning-free"
-			cat "$out.err" "$log" 2>/dev/null | grep -m 20 -i -e 'warning' -e 'error' |
-				sed 's/^/      /'
+			# The build's log, or why there was none (a patch that
+			# does not apply).
+			[ -s "$log" ] || log=$out.err
+			grep -m 20 -i -e 'warning' -e 'error' "$log" | sed 's/^/      /'
 		fi
 	done
 }
