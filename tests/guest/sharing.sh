@@ -120,6 +120,36 @@ side_start() {
 	for cpu in $cpus; do ve_loop_start "kvm$cpu" "$cpu"; done
 	for cpu in $cpus; do ve_loop_wait "kvm$cpu" on_cpu 20 60 || return 1; done
 }
+# stall_watch PART MS: while ve_hv2 runs (MS, and at most 2 minutes more),
+# every half second, a vCPU whose count of exits has not moved for a
+# second is said, with where its threads are (state, wchan, the kernel
+# stack of the one in KVM_RUN): the SVM stall this suite has seen (the
+# guest table in tests/check.sh).
+stall_watch() {
+	for cpu in $cpus; do echo "$(ve_loop_get "kvm$cpu" exits) 0" >/tmp/stall.$cpu; done
+	n=$(($2 / 500 + 240))
+	while ! grep -qx 'running 0' $HV/counts && [ "$n" -gt 0 ]; do
+		n=$((n - 1))
+		sleep 0.5
+		for cpu in $cpus; do
+			read -r last still </tmp/stall.$cpu
+			now=$(ve_loop_get "kvm$cpu" exits)
+			if [ "$now" != "$last" ]; then
+				echo "$now 0" >/tmp/stall.$cpu
+				continue
+			fi
+			echo "$now $((still + 1))" >/tmp/stall.$cpu
+			[ "$still" = 1 ] || continue
+			pid=$(cat /tmp/loop-kvm$cpu.pid)
+			for t in /proc/$pid/task/*; do
+				ve_say "# $1: vCPU $cpu stalled at $now exits: thread ${t##*/}" \
+					"$(awk '{ print "state " $3 " cpu " $39 }' "$t/stat")" \
+					"wchan $(cat "$t/wchan" 2>/dev/null)"
+				sed "s/^/# $1:   /" "$t/stack" 2>/dev/null | while read -r l; do ve_say "$l"; done
+			done
+		done
+	done
+}
 side_run() {
 	part=$1
 	ms=$2
@@ -127,6 +157,8 @@ side_run() {
 	hv reset
 	for cpu in $cpus; do echo "$cpu $(ve_loop_get "kvm$cpu" on_cpu)"; done >/tmp/kvm.before
 	hv run-for all "$ms"
+	stall_watch "$part" "$ms" &
+	watcher=$!
 	if [ $# -gt 0 ]; then
 		desc=$1
 		shift
@@ -134,6 +166,7 @@ side_run() {
 		ve_check "$part: $desc, in the middle of the run" "$@"
 	fi
 	ve_check "$part: ve_hv2's run of $ms ms ends" hv_wait
+	wait "$watcher"
 	ok=1
 	for cpu in $cpus; do
 		kvm=$(($(ve_loop_get "kvm$cpu" on_cpu) - $(awk -v c="$cpu" '$1 == c { print $2 }' /tmp/kvm.before)))
