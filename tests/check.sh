@@ -95,10 +95,11 @@ timed() { echo "$1 $2" >>"$run/times"; }
 # one, whose shutdown suite then checks the hardware on the reboot path).
 # Sharing in QEMU is ve_hv2 alone in CI, and without the suspend part in
 # the full tier: beside ve_hv2, the 6.12 guest's KVM vCPU on CPU 0 has
-# stalled (no exit for seconds: across the suspend at 606d977, across the
-# hotplug part under a loaded host at 57a2139) and then exited with a
-# 2-byte OUT its guest never executes (a bug of SVM sharing not understood
-# yet).  The Bochs guests run every part in CI.
+# stalled (no exit for seconds, its thread running: across the suspend at
+# 606d977, across the hotplug part under a loaded host at 57a2139, once in
+# 8 runs at 6dde6b1) and once then exited with a 2-byte OUT its guest never
+# executes (a bug of SVM sharing not understood yet).  The Bochs guests
+# run every part in CI.
 guests=(
 	"6.12-svm 6.12 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmlife,sharing,kvmselftests,kexec,crash ve.kvm=percpu ve.sharing=alone,side,hotplug"
 	"6.12-vmx 6.12 full bochs vmx 2 scenario,selftests@full,sysfs@full,trace@full,suspend,kvm,kvmlife,sharing,kvmselftests,kexec,crash ve.kvm=percpu"
