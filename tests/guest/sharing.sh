@@ -147,8 +147,29 @@ stall_watch() {
 					"wchan $(cat "$t/wchan" 2>/dev/null)"
 				sed "s/^/# $1:   /" "$t/stack" 2>/dev/null | while read -r l; do ve_say "$l"; done
 			done
+			stall_exits "$1" "$cpu"
 		done
 	done
+}
+# stall_exits PART CPU: KVM's last exits on CPU in a fifth of a second
+# (kvm:kvm_exit: reason, guest RIP), to tell a guest that no longer exits
+# from an exit KVM takes again and again.
+stall_exits() {
+	T=/sys/kernel/tracing
+	[ -d $T/events/kvm/kvm_exit ] || return 0
+	mask=$(cat $T/tracing_cpumask)
+	echo 0 >$T/tracing_on
+	echo >$T/trace
+	printf '%x\n' $((1 << $2)) >$T/tracing_cpumask
+	echo 1 >$T/events/kvm/kvm_exit/enable
+	echo 1 >$T/tracing_on
+	sleep 0.2
+	echo 0 >$T/tracing_on
+	echo 0 >$T/events/kvm/kvm_exit/enable
+	echo "$mask" >$T/tracing_cpumask
+	ve_say "# $1: vCPU $2: $(grep -vc '^#' $T/trace) KVM exits on CPU $2 in 0.2 s; the last:"
+	grep -v '^#' $T/trace | tail -n 4 | while read -r l; do ve_say "# $1:   $l"; done
+	echo >$T/trace
 }
 side_run() {
 	part=$1
