@@ -3,6 +3,9 @@
 
 VE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VE_CACHE=${VE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/virt_enable}
+# Its real path: kernel build trees record absolute paths, and a cache
+# reached through a symbolic link must not look like another one.
+VE_CACHE=$(realpath -m "$VE_CACHE")
 VE_JOBS=${VE_JOBS:-$(nproc)}
 
 ve_log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
