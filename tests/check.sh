@@ -84,8 +84,8 @@ timed() { echo "$1 $2" >>"$run/times"; }
 # negative controls end their kernel: the next one (kexec'd, or the capture
 # kernel) reports and runs the suites after them.  The negative controls
 # need a CPU 1 that nothing else has stopped, so each has a guest of its own.
-# KUnit drives a fake backend, so it needs no real VMX: it runs in every QEMU
-# guest, and in one Bochs guest only, to show its checks hold on a kernel
+# KUnit drives a fake backend, so it needs no real VMX: it runs in the QEMU
+# guests of each kernel, and in one Bochs guest only, to show its checks hold on a kernel
 # that the emulator's boot-time WARN has already tainted (in the full tier:
 # "SUITE@full"; so are the Bochs repetitions of the vendor-independent
 # sysfs and trace suites, which CI runs in QEMU).  The built-in
