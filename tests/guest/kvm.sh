@@ -151,12 +151,15 @@ if [ -n "$has_at_load" ]; then
 		eval 'modprobe kvm enable_virt_at_load=0 && modprobe $KVM'
 	ve_check "...holds no reference before the first VM" kvm_holds_nothing
 	ve_check "...and nothing is on (hardware)" ve_all_hw 0
-	"$GUEST" --hold 3 >/dev/null 2>&1 &
+	# Held until the checks are done: a slow emulator may take seconds
+	# over them.
+	"$GUEST" --hold 300 >/dev/null 2>&1 &
 	held=$!
 	sleep 1
 	ve_check "the first VM takes a per-CPU reference on every CPU" kvm_holds_every_cpu
 	ve_check "...and every CPU is on (hardware)" ve_all_hw 1
-	wait $held
+	kill "$held" 2>/dev/null
+	wait "$held" 2>/dev/null
 	ve_check "the last VM closed puts them: nothing held, every CPU off" \
 		eval 'kvm_holds_nothing && ve_all_hw 0'
 	rmmod "$KVM" kvm

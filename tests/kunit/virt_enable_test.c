@@ -1292,7 +1292,8 @@ static void ve_crash(struct kunit *test)
 	for_each_online_cpu(cpu)
 		if (cpu != self)
 			apic->send_IPI_mask(cpumask_of(cpu), NMI_VECTOR);
-	for (ms = 0; ms < 1000 && atomic_read(&ve_crash_nmis) < others; ms++)
+	/* Up to 10 s: an emulated CPU may wait that long for a host core. */
+	for (ms = 0; ms < 10000 && atomic_read(&ve_crash_nmis) < others; ms++)
 		mdelay(1);
 
 	local_irq_disable();
