@@ -85,8 +85,9 @@ timed() { echo "$1 $2" >>"$run/times"; }
 # kernel) reports and runs the suites after them.  The negative controls
 # need a CPU 1 that nothing else has stopped, so each has a guest of its own.
 # KUnit drives a fake backend, so it needs no real VMX: it runs in the QEMU
-# guests of each kernel, and in one Bochs guest only, to show its checks hold on a kernel
-# that the emulator's boot-time WARN has already tainted (in the full tier:
+# guests of each kernel, and in one Bochs guest only, to show its checks
+# hold on a kernel that the emulator's boot-time WARN has already tainted
+# (in the full tier:
 # "SUITE@full"; so are the Bochs repetitions of the vendor-independent
 # sysfs and trace suites, which CI runs in QEMU).  The built-in
 # kernel boots twice: its initialization can fail only at boot (with
