@@ -26,7 +26,7 @@ else
 	ve_check "raw VMXON on CPU 1, which nobody turns off" modprobe ve_rawvmxon cpu=1
 	expect=$((want - 1))
 fi
-capture=/boot/chain.cpio
+capture=/boot/capture.cpio
 [ -e $capture ] || { capture=/tmp/capture.cpio; ve_self_cpio $capture; }
 cmdline=$(ve_next_cmdline "$(ve_rest_after crash-neg-after)" nr_cpus=$want \
 	  "ve.expect_cpus=$expect" reset_devices)

@@ -23,7 +23,7 @@ ve_check "a user with an emergency callback takes $F" \
 ve_check "a debugfs holder takes $F on CPU $((ncpus - 1))" ve_hold "get-cpu $F $((ncpus - 1))"
 ve_check "every CPU on before the crash (hardware)" ve_all_hw 1
 
-capture=/boot/chain.cpio
+capture=/boot/capture.cpio
 [ -e $capture ] || { capture=/tmp/capture.cpio; ve_self_cpio $capture; }
 cmdline=$(ve_next_cmdline "$(ve_rest_after crash-after)" nr_cpus=$want \
 	  "ve.expect_cpus=$want" "ve.first_cpus=$ncpus" reset_devices)

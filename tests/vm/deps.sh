@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
 	# kernel and module builds
 	build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils
-	dwarves lz4 kmod linux-source-6.12
+	dwarves lz4 zstd kmod linux-source-6.12
 	linux-source-6.1 clang lld llvm
 	# guests
 	qemu-system-x86 bochs bochs-term bochsbios vgabios isolinux

@@ -1,18 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mkinitramfs.sh OUT.cpio STAGING_DIR
+# mkinitramfs.sh [--zstd] OUT.cpio STAGING_DIR
 #
-# Build an uncompressed newc initramfs: busybox-static with its applet links,
+# Build a newc initramfs: busybox-static with its applet links,
 # the usual empty directories, root and nobody in /etc/passwd and /etc/group,
 # and STAGING_DIR (which provides /init and the test files) copied over the
 # top with its modes kept.  No device nodes: the kernel mounts devtmpfs.
 # Owners, timestamps and file order are fixed, so the same inputs give the
-# same archive byte for byte.
+# same archive byte for byte.  --zstd compresses it (every test kernel
+# unpacks zstd), for an archive that is hashed more often than unpacked.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ $# -eq 2 ] || ve_die "usage: mkinitramfs.sh OUT.cpio STAGING_DIR"
+compress=cat
+if [ "${1:-}" = --zstd ]; then compress="zstd -q -19 -T0"; shift; fi
+[ $# -eq 2 ] || ve_die "usage: mkinitramfs.sh [--zstd] OUT.cpio STAGING_DIR"
 out=$1
 staging=$2
 [ -d "$staging" ] || ve_die "$staging is not a directory"
@@ -49,5 +52,5 @@ cp -a --no-preserve=ownership "$staging/." "$root/"
 # Reproducible: sorted names, root-owned, one fixed mtime, no inode/dev noise.
 find "$root" -exec touch -h -d @0 {} +
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |
-	cpio --quiet --null -o -H newc -R 0:0 --reproducible) >"$tmp/out.cpio"
+	cpio --quiet --null -o -H newc -R 0:0 --reproducible | $compress) >"$tmp/out.cpio"
 mv "$tmp/out.cpio" "$out"

@@ -65,11 +65,23 @@ if [ -z "$intree" ]; then
 	[ ! -f "$build/virt-enable-test.ko" ] || cp "$build/virt-enable-test.ko" "$extra/"
 fi
 
+# VE_STOCK_KVM_KERNEL: a kernel of the same tree whose config differs from
+# KERNEL_DIR's only in virt_enable's options (6.12's, for the built-in
+# kernel).  The unmodified KVM reads none of them, so one build of it
+# against that kernel serves both.
+stock_kdir=$kdir
+no_ve_config() { grep -v 'CONFIG_VIRT_ENABLE' "$1/.config"; }
+if [ -n "${VE_STOCK_KVM_KERNEL:-}" ] &&
+   cmp -s <(no_ve_config "$kdir") <(no_ve_config "$VE_STOCK_KVM_KERNEL") &&
+   [ "$(readlink -f "$kdir/source")" = "$(readlink -f "$VE_STOCK_KVM_KERNEL/source")" ]; then
+	stock_kdir=$VE_STOCK_KVM_KERNEL
+fi
 stage_kvm=,${VE_STAGE_KVM:-stock,selftests},
 if [ -n "$kvm_series" ] && [[ $stage_kvm == *,stock,* ]]; then
-	"$VE_ROOT/kvm/build-kvm.sh" --stock "$series" "$kdir" "$build/stock-kvm" >/dev/null
+	stock=$VE_CACHE/build/$(basename "$stock_kdir")/stock-kvm
+	"$VE_ROOT/kvm/build-kvm.sh" --stock "$series" "$stock_kdir" "$stock" >/dev/null
 	mkdir -p "$stage/stock-kvm"
-	cp "$build"/stock-kvm/src/arch/x86/kvm/*.ko "$stage/stock-kvm/"
+	cp "$stock"/src/arch/x86/kvm/*.ko "$stage/stock-kvm/"
 fi
 if [ -n "$kvm_series" ] && [[ $stage_kvm == *,selftests,* ]]; then
 	KVM_SELFTESTS_WORK=$build/kvm-selftests-work \
@@ -97,28 +109,41 @@ stage_binary() {
 	done
 }
 
-# The kexec and crash suites' tools, and the kernel itself.  The kernels
-# they start get /boot/chain.cpio: the same init, the suites that run after
-# a kexec or crash, the modules and tools, without the rest, since every
-# megabyte costs seconds in Bochs.  It also carries kexec and suspend,
-# which need nothing more, for guests that boot it first (the deliberate
-# bugs of tests/mutate.sh in Bochs).
+# The kexec and crash suites' tools, and the kernel itself, and the roots
+# of the kernels they start, each holding only what runs there, since
+# every byte of them costs time in Bochs: kexec_file_load and purgatory
+# hash each byte, and in Bochs that is about 8 s per MB for each kexec
+# or crash, where unpacking it costs 1 s (plain) or 4 s (zstd, which
+# halves its size).
+#   /boot/capture.cpio  the capture kernel's: init, the suites that run
+#                       after a crash, the modules and makedumpfile;
+#   /boot/chain.cpio    the kexec'd kernel's: the same, with kexec, the
+#                       kernel and capture.cpio, to crash from there.  Also
+#                       the first root of the guests that start small (the
+#                       negative controls; tests/mutate.sh copies
+#                       OUT_DIR/chain for its deliberate bugs in Bochs).
 if grep -q '^CONFIG_KEXEC_FILE=y' "$kdir/.config"; then
 	stage_binary "$stage" /sbin/kexec /usr/bin/makedumpfile
 	mkdir -p "$stage/boot"
 	cp "$kdir/arch/x86/boot/bzImage" "$stage/boot/bzImage"
+	capture=$out/capture
+	rm -rf "$capture"
+	mkdir -p "$capture/tests" "$capture/lib/modules"
+	cp "$stage/init" "$capture/init"
+	cp "$VE_ROOT"/tests/guest/{lib,kexec,kexec-after,crash,crash-after,kexec-neg,kexec-neg-after,crash-neg,crash-neg-after,suspend}.sh \
+		"$capture/tests/"
+	cp -a "$stage/lib/modules/$release" "$capture/lib/modules/"
+	rm -rf "$capture/lib/modules/$release/kernel/arch/x86/kvm"
+	stage_binary "$capture" /usr/bin/makedumpfile
+	depmod -b "$capture" "$release"
+	"$VE_ROOT/tests/vm/mkinitramfs.sh" --zstd "$stage/boot/capture.cpio" "$capture"
 	chain=$out/chain
 	rm -rf "$chain"
-	mkdir -p "$chain/tests" "$chain/lib/modules"
-	cp "$stage/init" "$chain/init"
-	cp "$VE_ROOT"/tests/guest/{lib,kexec,kexec-after,crash,crash-after,kexec-neg,kexec-neg-after,crash-neg,crash-neg-after,suspend}.sh \
-		"$chain/tests/"
-	cp -a "$stage/lib/modules/$release" "$chain/lib/modules/"
-	rm -rf "$chain/lib/modules/$release/kernel/arch/x86/kvm"
-	stage_binary "$chain" /sbin/kexec /usr/bin/makedumpfile
-	cp -a "$stage/boot" "$chain/"
-	depmod -b "$chain" "$release"
-	"$VE_ROOT/tests/vm/mkinitramfs.sh" "$stage/boot/chain.cpio" "$chain"
+	cp -a "$capture" "$chain"
+	stage_binary "$chain" /sbin/kexec
+	mkdir -p "$chain/boot"
+	cp "$stage/boot/bzImage" "$stage/boot/capture.cpio" "$chain/boot/"
+	"$VE_ROOT/tests/vm/mkinitramfs.sh" --zstd "$stage/boot/chain.cpio" "$chain"
 fi
 
 depmod -b "$stage" "$release"
