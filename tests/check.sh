@@ -295,8 +295,6 @@ stage() {
 	local args=(W=1)
 
 	[ -n "${GUESTS:-}${SUITES:-}" ] || args+=(-B)
-
-	[ "$1" != 6.1 ] || args+=(LLVM=1)
 	local t=$SECONDS
 
 	VE_STAGE_KVM=$(stage_kvm "$1") VE_STOCK_KVM_KERNEL=${kernel[6.12]:-} \

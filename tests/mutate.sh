@@ -35,7 +35,7 @@ mkdir -p "$work"
 default_guest="tdx qemu svm 4 full"
 declare -A kdirs
 kernel() {
-	local kdir args=()
+	local kdir
 
 	[ -z "${kdirs[$1]:-}" ] || return 0
 	case $1 in
@@ -45,11 +45,10 @@ kernel() {
 			"$vm/config/intree-m.config" "$vm/config/tdx.config") || return 1 ;;
 	6.12) kdir=$("$VE_ROOT/tests/intree.sh" 6.12 kvm "$vm/config/intree-m.config") || return 1 ;;
 	6.1)
-		kdir=$("$VE_ROOT/tests/intree.sh" --llvm 6.1 kvm "$vm/config/intree-m.config") || return 1
-		args=(LLVM=1) ;;
+		kdir=$("$VE_ROOT/tests/intree.sh" --llvm 6.1 kvm "$vm/config/intree-m.config") || return 1 ;;
 	*) return 1 ;;
 	esac
-	"$vm/stage.sh" "$kdir" "$work/base-$1" "${args[@]}" >"$work/stage-$1.log" 2>&1 ||
+	"$vm/stage.sh" "$kdir" "$work/base-$1" >"$work/stage-$1.log" 2>&1 ||
 		{ tail -n 20 "$work/stage-$1.log"; return 1; }
 	kdirs[$1]=$kdir
 }
@@ -60,13 +59,12 @@ kernel() {
 # $work/NAME.results.
 run() {
 	local name=$1 suites=$2 tree=$work/$1/src stage=$work/$1/stage
-	local kname emu feature cpus initramfs extra kdir release ko dest args=()
+	local kname emu feature cpus initramfs extra kdir release ko dest
 
 	read -r kname emu feature cpus initramfs extra <<<"${3:-$default_guest}"
 	kernel "$kname" || { echo "      the $kname kernel does not build or stage"; return 1; }
 	kdir=${kdirs[$kname]}
 	release=$(cat "$kdir/include/config/kernel.release")
-	[ "$kname" != 6.1 ] || args=(LLVM=1)
 	mkdir -p "$tree"
 	(cd "$VE_ROOT" && git ls-files -co --exclude-standard -z) |
 		(cd "$VE_ROOT" && xargs -0 cp --parents -t "$tree" 2>/dev/null)
@@ -74,7 +72,7 @@ run() {
 	# build-module.sh takes the sources git knows of, as a package would.
 	(cd "$tree" && git init -q && git add -A &&
 	 git -c user.name=mutate -c user.email=mutate@localhost commit -qm "$name") || return 1
-	"$tree/tests/vm/build-module.sh" "$kdir" "$work/$name/build" "${args[@]}" \
+	"$tree/tests/vm/build-module.sh" "$kdir" "$work/$name/build" \
 		>"$work/$name/build.log" 2>&1 || { tail -n 20 "$work/$name/build.log"; return 1; }
 	# The guest's root: the full one, or the small one kexec'd kernels get.
 	if [ "$initramfs" = full ]; then

@@ -48,7 +48,6 @@ if ve_brief; then
 	parts=${parts/suspend,/}
 fi
 wanted() { case ,$parts, in *,$1,*) return 0 ;; esac; return 1; }
-ve_took_began=$(cut -d. -f1 /proc/uptime)
 
 ve_probe_load
 ve_load

@@ -31,7 +31,6 @@ MIN=20
 parts=$(ve_param ve.sharing)
 parts=${parts:-alone,side,hotplug,suspend}
 wanted() { case ,$parts, in *,$1,*) return 0 ;; esac; return 1; }
-ve_took_began=$(cut -d. -f1 /proc/uptime)
 
 hv() { echo "$*" >$HV/control; }
 # hv_run ARGS...: "run ARGS" or "run-for ARGS", and wait for its end.

@@ -449,27 +449,41 @@ static void hv2_vmx_restore_host(struct hv2_host_extra *h, int cpu)
  * One guest on this CPU, its VMCS loaded and cleared inside the window.
  * True if a host event ended it early.
  */
-static bool hv2_vmx_run(struct hv2_cpu *hc, int cpu, u64 input)
+/*
+ * Make our VMCS current on this CPU, filled for a VMLAUNCH.  VMCLEAR first:
+ * the launch state must be clear for VMLAUNCH, and our VMCS was cleared
+ * when the last window closed (maybe on another CPU).  False if a VMX
+ * instruction failed; hv2_vmx_unload() undoes it either way.
+ */
+static bool hv2_vmx_load(struct hv2_cpu *hc, int cpu)
 {
-	u64 pa = __pa(hc->vmcs), result = 0, reason, info;
-	struct hv2_host_extra host;
-	bool again = false, fail;
+	u64 pa = __pa(hc->vmcs);
 
-	hv2_save_host(&host);
-	/*
-	 * VMCLEAR first: the launch state must be clear for VMLAUNCH, and our
-	 * VMCS was cleared when the last window closed (maybe on another CPU).
-	 */
 	WRITE_ONCE(hc->loaded, pa);
-	if (hv2_vmclear(pa) || hv2_vmptrld(pa)) {
-		hc->failed++;
-		goto clear;
-	}
+	if (hv2_vmclear(pa) || hv2_vmptrld(pa))
+		return false;
 	hc->vmwrite_failed = false;
 	hv2_vmx_controls();
 	hv2_vmx_host_state(cpu);
 	hv2_vmx_guest_state(cpu);
-	if (hc->vmwrite_failed) {
+	return !hc->vmwrite_failed;
+}
+
+/* Never leave our VMCS current or active: the window checks. */
+static void hv2_vmx_unload(struct hv2_cpu *hc)
+{
+	hv2_vmclear(__pa(hc->vmcs));
+	WRITE_ONCE(hc->loaded, 0);
+}
+
+static bool hv2_vmx_run(struct hv2_cpu *hc, int cpu, u64 input)
+{
+	u64 result = 0, reason, info;
+	struct hv2_host_extra host;
+	bool again = false, fail;
+
+	hv2_save_host(&host);
+	if (!hv2_vmx_load(hc, cpu)) {
 		hc->failed++;
 		goto clear;
 	}
@@ -508,9 +522,7 @@ static bool hv2_vmx_run(struct hv2_cpu *hc, int cpu, u64 input)
 			    cpu, reason, info, hv2_vmread(EXIT_QUALIFICATION));
 	}
 clear:
-	/* Never leave our VMCS current or active: the window checks. */
-	hv2_vmclear(pa);
-	WRITE_ONCE(hc->loaded, 0);
+	hv2_vmx_unload(hc);
 	return again;
 }
 
@@ -824,7 +836,7 @@ static struct {
  */
 static s64 hv2_bench_vmx(struct hv2_cpu *hc, int cpu)
 {
-	u64 pa = __pa(hc->vmcs), input = cpu, result, reason, t0 = 0;
+	u64 input = cpu, result, reason, t0 = 0;
 	unsigned long rip = hv2_guest_vmx_rip();
 	struct hv2_host_extra host;
 	bool nmi = false;
@@ -832,14 +844,7 @@ static s64 hv2_bench_vmx(struct hv2_cpu *hc, int cpu)
 	int i;
 
 	hv2_save_host(&host);
-	WRITE_ONCE(hc->loaded, pa);
-	if (hv2_vmclear(pa) || hv2_vmptrld(pa))
-		goto clear;
-	hc->vmwrite_failed = false;
-	hv2_vmx_controls();
-	hv2_vmx_host_state(cpu);
-	hv2_vmx_guest_state(cpu);
-	if (hc->vmwrite_failed)
+	if (!hv2_vmx_load(hc, cpu))
 		goto clear;
 	/*
 	 * The host state a VM exit changes (hv2_vmx_restore_host()) is given
@@ -868,8 +873,7 @@ static s64 hv2_bench_vmx(struct hv2_cpu *hc, int cpu)
 	if (nmi)
 		asm volatile("int $2");
 clear:
-	hv2_vmclear(pa);
-	WRITE_ONCE(hc->loaded, 0);
+	hv2_vmx_unload(hc);
 	return ns;
 }
 

@@ -6,7 +6,8 @@
 # Build virt-enable.ko, the test-only modules of tests/modules/, and the
 # KUnit module where the kernel has KUnit, against KERNEL_DIR in a copy of
 # the sources under OUT_DIR, so builds for several kernels never share
-# objects and the repository stays clean.
+# objects and the repository stays clean.  The kernel's own compiler
+# builds them.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -35,5 +36,9 @@ git -C "$VE_ROOT" describe --tags --always --dirty >"$out/VERSION.new"
 ve_update "$out/VERSION.new" "$out/VERSION"
 rm -f "$out/VERSION.new"
 
+# With the compiler the kernel was built with (LLVM=1 for a clang kernel).
+llvm=()
+! grep -qx 'CONFIG_CC_IS_CLANG=y' "$kdir/.config" || llvm=(LLVM=1)
+
 make -s -C "$kdir" M="$out" "${ours[@]}" CONFIG_VIRT_ENABLE_TEST_MODULES=m \
-	"$@" modules
+	"${llvm[@]}" "$@" modules
