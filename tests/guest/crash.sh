@@ -7,6 +7,9 @@
 # crash comes: its guests exit on NMI and hand it to the host, so the
 # crash's NMI still stops every CPU (a guest that kept it would leave its
 # CPU in VMX root operation, where Bochs blocks the capture kernel's INIT).
+# Where the root has KVM (the first kernel's; the roots of kexec'd
+# kernels leave it out), KVM's vCPUs loop on every CPU beside those
+# guests: the crash comes in the middle of the side-by-side run.
 . /tests/lib.sh
 VE_SUITE=crash
 F=$VE_FEATURE
@@ -30,12 +33,28 @@ cmdline=$(ve_next_cmdline "$(ve_rest_after crash-after)" nr_cpus=$want \
 ve_check "kexec -p loads the capture kernel" \
 	kexec -s -p /boot/bzImage --initrd=$capture --append="$cmdline"
 ve_check "the capture kernel is loaded" ve_same "$(cat /sys/kernel/kexec_crash_loaded)" 1
+loops=
+if [ "$(ve_kvm_model)" != none ] && [ -x /tests/kvm_guest_test ] &&
+   modinfo "$(ve_kvm_module)" >/dev/null 2>&1; then
+	loops=$(ve_online_cpus)
+	ve_check "KVM, a user, is loaded" modprobe "$(ve_kvm_module)"
+	for cpu in $loops; do ve_loop_start "crash$cpu" "$cpu"; done
+	for cpu in $loops; do
+		ve_check "a KVM vCPU loops in KVM_RUN on CPU $cpu" ve_loop_wait "crash$cpu" on_cpu 20 60
+	done
+else
+	ve_say "# no KVM in this root: ve_hv2's guests alone"
+fi
 # hv2_busy_cpus: the CPUs where ve_hv2 has run a guest since the reset.
 hv2_busy_cpus() { awk '$1 == "cpu" && $4 > 0 { n++ } END { print n + 0 }' $HV/counts; }
 ve_check "a second hypervisor (ve_hv2) runs its guests on every CPU, into the crash" \
 	eval 'modprobe ve_hv2 && echo get >$HV/control && echo reset >$HV/control &&
 	      echo "run-for all 600000" >$HV/control && sleep 1 &&
 	      [ "$(hv2_busy_cpus)" = "$ncpus" ]'
+for cpu in $loops; do
+	ve_check "beside them, the vCPU on CPU $cpu still loops going into the crash (its count grows)" \
+		ve_loop_grows "crash$cpu" 30
+done
 # CPU 0, the boot CPU, crashes: the capture kernel starts on it.
 ve_say "crash: triggering a crash on CPU 0"
 echo 0 >/proc/sys/kernel/panic_on_warn
