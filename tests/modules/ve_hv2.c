@@ -723,6 +723,9 @@ static bool hv2_run_one(u64 input)
 	return again;
 }
 
+/* How long a guest-running thread keeps its CPU at most: 20 ms. */
+#define HV2_REST_EVERY	(HZ / 50)
+
 /* Threads running guests; each holds a reference on this module. */
 static atomic_t hv2_running = ATOMIC_INIT(0);
 
@@ -746,7 +749,7 @@ static bool hv2_null_segments(void)
 static int hv2_thread(void *arg)
 {
 	struct hv2_run *run = arg;
-	unsigned long n = 0;
+	unsigned long n = 0, rest = jiffies + HV2_REST_EVERY;
 
 	set_user_nice(current, MAX_NICE);
 	if (WARN_ON_ONCE(!hv2_null_segments()))
@@ -761,6 +764,16 @@ static int hv2_thread(void *arg)
 		while (hv2_run_one(n * 0x9e3779b97f4a7c15ULL + run->cpu))
 			cond_resched();
 		n++;
+		/*
+		 * Leave the CPU for a tick now and then, as a vCPU thread that
+		 * halts does: cond_resched() alone let this thread keep CPU 0
+		 * for seconds on 6.12 while KVM's vCPU thread, as nice as it,
+		 * waited runnable there after a suspend or a hotplug.
+		 */
+		if (time_after(jiffies, rest)) {
+			schedule_timeout_idle(1);
+			rest = jiffies + HV2_REST_EVERY;
+		}
 		cond_resched();
 	}
 out:
