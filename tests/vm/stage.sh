@@ -114,7 +114,7 @@ stage_binary() {
 # every byte of them costs time in Bochs: kexec_file_load and purgatory
 # hash each byte, and in Bochs that is about 8 s per MB for each kexec
 # or crash, where unpacking it costs 1 s (plain) or 4 s (zstd, which
-# halves its size).
+# makes it about a third).
 #   /boot/capture.cpio  the capture kernel's: init, the suites that run
 #                       after a crash, the modules and makedumpfile;
 #   /boot/chain.cpio    the kexec'd kernel's: the same, with kexec, the
