@@ -40,5 +40,7 @@ rm -f "$out/VERSION.new"
 llvm=()
 ! grep -qx 'CONFIG_CC_IS_CLANG=y' "$kdir/.config" || llvm=(LLVM=1)
 
-make -s -C "$kdir" M="$out" "${ours[@]}" CONFIG_VIRT_ENABLE_TEST_MODULES=m \
+# $VE_JOBS jobs: the module, its KUnit tests and the test modules are some
+# twenty objects, and a stage or a mutation waits for them.
+make -s -j"$VE_JOBS" -C "$kdir" M="$out" "${ours[@]}" CONFIG_VIRT_ENABLE_TEST_MODULES=m \
 	"${llvm[@]}" "$@" modules
