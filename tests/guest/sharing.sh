@@ -147,8 +147,18 @@ stall_watch() {
 				sed "s/^/# $1:   /" "$t/stack" 2>/dev/null | while read -r l; do ve_say "$l"; done
 			done
 			stall_exits "$1" "$cpu"
+			stall_runqueue "$1" "$cpu"
 		done
 	done
+}
+# stall_runqueue PART CPU: the scheduler's view of CPU (SCHED_DEBUG): what
+# runs there, and every task queued there with its place in the queue.
+stall_runqueue() {
+	f=/sys/kernel/debug/sched/debug
+	[ -r $f ] || f=/proc/sched_debug
+	[ -r $f ] || return 0
+	sed -n "/^cpu#$2,/,/^cpu#$(($2 + 1)),/p" $f | grep -v "^cpu#$(($2 + 1))," | head -n 80 |
+		while read -r l; do ve_say "# $1:   $l"; done
 }
 # stall_exits PART CPU: KVM's last exits on CPU in a fifth of a second
 # (kvm:kvm_exit: reason, guest RIP), to tell a guest that no longer exits
