@@ -98,10 +98,11 @@ timed() { echo "$1 $2" >>"$run/times"; }
 # the full tier: beside ve_hv2, the 6.12 guest's KVM vCPU on CPU 0 has
 # stalled (no exit for seconds: across the suspend at 606d977, across the
 # hotplug part under a loaded host at 57a2139, once in 8 runs at 6dde6b1)
-# and once then exited with a 2-byte OUT its guest never executes.  The
-# stall was its thread waiting runnable while ve_hv2's kept CPU 0, which
-# ve_hv2 no longer does (70c6d00); the parts come back here once many
-# runs confirm it.  The Bochs guests run every part in CI.  Bochs 6.12 crashes from its first kernel in CI,
+# and once then exited with a 2-byte OUT its guest never executes.  Still
+# 4 stalls in 62 runs after ve_hv2's rest (70c6d00), on 6.1 with the vCPU
+# thread running alone on CPU 0 (README); the parts come back here once
+# that is understood.  The Bochs guests run every part in CI.  Bochs 6.12
+# crashes from its first kernel in CI,
 # and kexecs first (then crashes from the kexec'd kernel) in the full
 # tier: a kexec costs Bochs 4-5 minutes, mostly hashing the next kernel
 # and its root, and its VMX part (virt_enable's shutdown hook turning

@@ -766,9 +766,8 @@ static int hv2_thread(void *arg)
 		n++;
 		/*
 		 * Leave the CPU for a tick now and then, as a vCPU thread that
-		 * halts does: cond_resched() alone let this thread keep CPU 0
-		 * for seconds on 6.12 while KVM's vCPU thread, as nice as it,
-		 * waited runnable there after a suspend or a hotplug.
+		 * halts does, so that KVM's vCPU thread on this CPU, as nice
+		 * as this one, is not left waiting behind it.
 		 */
 		if (time_after(jiffies, rest)) {
 			schedule_timeout_idle(1);
