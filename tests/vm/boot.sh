@@ -31,9 +31,10 @@
 # log_buf_len=1M" (a suite that reads its results from the kernel log, as
 # KUnit's does, must find them there after a deliberate bug's WARNs: 56 of
 # them overflowed the test kernels' 128 kB) plus --append, plus
-# "ve.s3=wake" (the guest may sleep in S3: it will be woken) unless --append gives ve.s3= a value of its own, e.g. "none" for a
-# guest that should not spend the time.  Exit status: 0 marker seen,
-# 2 timeout, 3 guest ended without the marker.
+# "ve.s3=wake" (the guest may sleep in S3: it will be woken) unless
+# --append gives ve.s3= a value of its own, e.g. "none" for a guest that
+# should not spend the time.  Exit status: 0 marker seen, 2 timeout,
+# 3 guest ended without the marker.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
