@@ -339,7 +339,72 @@ ve_loop_stop() {
 }
 # ve_loop_grows NAME SECONDS: the count of exits grows past its value now
 # (by 20, every one in sequence, or the loop would have ended).
-ve_loop_grows() { ve_loop_wait "$1" exits $(($(ve_loop_get "$1" exits) + 20)) "$2"; }
+# One that does not is said (ve_loop_stalled).
+ve_loop_grows() {
+	ve_loop_wait "$1" exits $(($(ve_loop_get "$1" exits) + 20)) "$2" && return 0
+	ve_loop_stalled "$VE_SUITE" "$1"
+	return 1
+}
+# ve_loop_stalled LABEL NAME: where a vCPU loop that stopped counting is:
+# its threads (state, CPU, wchan, the kernel stack of the one in KVM_RUN),
+# KVM's exits on its CPU for a second (kvm:kvm_exit: reason and guest RIP,
+# which tell a guest that no longer exits from an exit KVM takes again and
+# again), and that CPU's run queue (SCHED_DEBUG).
+ve_loop_stalled() {
+	cpu=$(ve_loop_get "$2" cpu)
+	ve_say "# $1: vCPU loop $2 stalled at $(ve_loop_get "$2" exits) exits, last on CPU $cpu"
+	if ! kill -0 "$(cat /tmp/loop-$2.pid)" 2>/dev/null; then
+		ve_say "# $1: it has exited:"
+		sed "s/^/# $1:   /" /tmp/loop-$2.out | while read -r l; do ve_say "$l"; done
+		return 0
+	fi
+	for t in /proc/$(cat /tmp/loop-$2.pid)/task/*; do
+		ve_say "# $1: thread ${t##*/}" \
+			"$(awk '{ print "state " $3 " cpu " $39 }' "$t/stat")" \
+			"wchan $(cat "$t/wchan" 2>/dev/null)"
+		sed "s/^/# $1:   /" "$t/stack" 2>/dev/null | while read -r l; do ve_say "$l"; done
+	done
+	ve_kvm_exits "$1" "$cpu"
+	f=/sys/kernel/debug/sched/debug
+	[ -r $f ] || f=/proc/sched_debug
+	[ -r $f ] || return 0
+	sed -n "/^cpu#$cpu,/,/^cpu#$((cpu + 1)),/p" $f | grep -v "^cpu#$((cpu + 1))," |
+		head -n 80 | while read -r l; do ve_say "# $1:   $l"; done
+}
+# ve_kvm_exits LABEL CPU: KVM's exits on CPU for a second, counted, and
+# the last few.
+ve_kvm_exits() {
+	T=/sys/kernel/tracing
+	grep -q " $T " /proc/mounts || mount -t tracefs tracefs $T
+	[ -d $T/events/kvm/kvm_exit ] || return 0
+	mask=$(cat $T/tracing_cpumask)
+	echo 0 >$T/tracing_on
+	echo >$T/trace
+	printf '%x\n' $((1 << $2)) >$T/tracing_cpumask
+	echo 1 >$T/events/kvm/kvm_exit/enable
+	echo 1 >$T/tracing_on
+	sleep 1
+	echo 0 >$T/tracing_on
+	echo 0 >$T/events/kvm/kvm_exit/enable
+	echo "$mask" >$T/tracing_cpumask
+	ve_say "# $1: $(grep -vc '^#' $T/trace) KVM exits on CPU $2 in 1 s; the last:"
+	grep -v '^#' $T/trace | tail -n 6 | while read -r l; do ve_say "# $1:   $l"; done
+	rip=$(grep -v '^#' $T/trace | tail -n 1 | sed -n 's/.* rip \(0x[0-9a-f]*\).*/\1/p')
+	echo >$T/trace
+	case $rip in
+	0xffff*) ve_say "# $1: guest RIP $rip is the host's $(ve_host_symbol "$rip")" ;;
+	esac
+}
+# ve_host_symbol ADDR: the kernel symbol ADDR falls in, as sym+0xoff [mod].
+ve_host_symbol() {
+	# Kernel text is all in 0xffffffff........: awk's doubles hold the rest.
+	awk -v a="${1#0x}" 'function h(s,  i, n) { n = 0; s = tolower(s)
+		if (substr(s, 1, 8) != "ffffffff") return -1
+		for (i = 9; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+		return n }
+		BEGIN { t = h(a) } { v = h($1); if (v <= t && v > best) { best = v; sym = $3 " " $4 } }
+		END { printf "%s+0x%x\n", sym, t - best }' /proc/kallsyms
+}
 # ve_loop_runs_on NAME CPU SECONDS: its last exit was on CPU.
 ve_loop_runs_on() {
 	n=$(($3 * 10))

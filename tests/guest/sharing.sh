@@ -121,8 +121,7 @@ side_start() {
 }
 # stall_watch PART MS: while ve_hv2 runs (MS, and at most 2 minutes more),
 # every half second, a vCPU whose count of exits has not moved for a
-# second is said, with where its threads are (state, wchan, the kernel
-# stack of the one in KVM_RUN): the SVM stall this suite has seen (the
+# second is said (ve_loop_stalled): the SVM stall this suite has seen (the
 # guest table in tests/check.sh).
 stall_watch() {
 	for cpu in $cpus; do echo "$(ve_loop_get "kvm$cpu" exits) 0" >/tmp/stall.$cpu; done
@@ -139,46 +138,9 @@ stall_watch() {
 			fi
 			echo "$now $((still + 1))" >/tmp/stall.$cpu
 			[ "$still" = 1 ] || continue
-			pid=$(cat /tmp/loop-kvm$cpu.pid)
-			for t in /proc/$pid/task/*; do
-				ve_say "# $1: vCPU $cpu stalled at $now exits: thread ${t##*/}" \
-					"$(awk '{ print "state " $3 " cpu " $39 }' "$t/stat")" \
-					"wchan $(cat "$t/wchan" 2>/dev/null)"
-				sed "s/^/# $1:   /" "$t/stack" 2>/dev/null | while read -r l; do ve_say "$l"; done
-			done
-			stall_exits "$1" "$cpu"
-			stall_runqueue "$1" "$cpu"
+			ve_loop_stalled "$1" "kvm$cpu"
 		done
 	done
-}
-# stall_runqueue PART CPU: the scheduler's view of CPU (SCHED_DEBUG): what
-# runs there, and every task queued there with its place in the queue.
-stall_runqueue() {
-	f=/sys/kernel/debug/sched/debug
-	[ -r $f ] || f=/proc/sched_debug
-	[ -r $f ] || return 0
-	sed -n "/^cpu#$2,/,/^cpu#$(($2 + 1)),/p" $f | grep -v "^cpu#$(($2 + 1))," | head -n 80 |
-		while read -r l; do ve_say "# $1:   $l"; done
-}
-# stall_exits PART CPU: KVM's last exits on CPU in a fifth of a second
-# (kvm:kvm_exit: reason, guest RIP), to tell a guest that no longer exits
-# from an exit KVM takes again and again.
-stall_exits() {
-	T=/sys/kernel/tracing
-	[ -d $T/events/kvm/kvm_exit ] || return 0
-	mask=$(cat $T/tracing_cpumask)
-	echo 0 >$T/tracing_on
-	echo >$T/trace
-	printf '%x\n' $((1 << $2)) >$T/tracing_cpumask
-	echo 1 >$T/events/kvm/kvm_exit/enable
-	echo 1 >$T/tracing_on
-	sleep 0.2
-	echo 0 >$T/tracing_on
-	echo 0 >$T/events/kvm/kvm_exit/enable
-	echo "$mask" >$T/tracing_cpumask
-	ve_say "# $1: vCPU $2: $(grep -vc '^#' $T/trace) KVM exits on CPU $2 in 0.2 s; the last:"
-	grep -v '^#' $T/trace | tail -n 4 | while read -r l; do ve_say "# $1:   $l"; done
-	echo >$T/trace
 }
 side_run() {
 	part=$1
