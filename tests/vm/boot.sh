@@ -243,4 +243,4 @@ for _ in $(seq 100); do
 	sleep 0.2
 done
 stop_guest
-ve_log "$emulator: $marker after $elapsed s ($cpus cpus)"
+ve_log "$emulator: $marker after $elapsed s ($cpus cpus$([ "$emulator" != qemu ] || echo ", $tcg-threaded TCG"))"
