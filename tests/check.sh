@@ -97,14 +97,15 @@ timed() { echo "$1 $2" >>"$run/times"; }
 # Sharing in QEMU is ve_hv2 alone in CI (the Bochs guests run every part),
 # and every part in the full tier: its vCPU on CPU 0 "stalled" there, which
 # was QEMU's multi-threaded TCG handing that nested guest the host's state
-# (guest() below).  Bochs 6.12 crashes from its first
+# (ve_qemu_tcg in tests/vm/lib.sh).  Bochs 6.12 crashes from its first
 # kernel in CI, and kexecs first (then crashes from the kexec'd kernel) in
 # the full tier: a kexec costs Bochs 4-5 minutes, mostly hashing the next
 # kernel and its root, and its VMX part (virt_enable's shutdown hook
 # turning VMX off under a held reference and KVM's running vCPUs) is what
 # Bochs checks in CI on the TDX kernel's poweroff (shutdown); kexec's own
 # path runs in QEMU's CI on both kernels.  Stress has a guest of its own,
-# multi-threaded (guest() below).
+# multi-threaded: the others run KVM's guests, so QEMU runs them
+# single-threaded (ve_qemu_tcg in tests/vm/lib.sh).
 guests=(
 	"6.12-svm 6.12 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmlife,sharing,kvmselftests,kexec,crash ve.kvm=percpu"
 	"6.12-vmx 6.12 full bochs vmx 2 scenario,selftests@full,sysfs@full,trace@full,suspend,kvm,kvmlife,sharing,kvmselftests,kexec@full,crash ve.kvm=percpu crashkernel=96M"
@@ -242,18 +243,9 @@ guest() {
 	# CI's QEMU guests: ve_hv2 alone (the comment above the guest table).
 	[[ $emulator != qemu || $tier != ci ]] || extra+=" ve.sharing=alone"
 	[[ " $extra " != *" ve.end=reboot "* ]] || end=reboot
-	# QEMU 7.2's multi-threaded TCG now and then hands a nested SVM guest
-	# running on vCPU 0 the host's own state (its VMCB then holds what
-	# VMRUN saved: guest RIP = the host instruction after VMRUN), with
-	# unmodified KVM too: 8 runs in 35 of a stress of 4 looping vCPUs,
-	# always the one on CPU 0, none in 19 single-threaded (README).  So a
-	# guest whose suites keep a KVM vCPU looping on CPU 0 runs
-	# single-threaded; the others, and the stress suite in a guest of its
-	# own, keep their vCPUs really parallel.
+	# QEMU: single-threaded where KVM's guests run (ve_qemu_tcg).
 	local tcg=
-	[[ $emulator != qemu ]] || tcg=multi
-	[[ $emulator != qemu || ,$kept, != *,@(kvmlife|sharing|kexec|crash|shutdown|kexec-neg|crash-neg),* ]] ||
-		tcg=single
+	[ "$emulator" != qemu ] || tcg=$(ve_qemu_tcg "$kept")
 	echo "$kname $feature $cpus $end ${kept//,/ }" >"$run/$name.guest"
 	job "$name" "$vm/boot.sh" "$emulator" ${tcg:+--tcg $tcg} \
 		--kernel "${kernel[$kname]}/arch/x86/boot/bzImage" \

@@ -92,7 +92,8 @@ run() {
 	# its proving.
 	[ "$emu" != bochs ] ||
 		extra+=" rcupdate.rcu_cpu_stall_timeout=300 lockdep.prove_locking=0"
-	"$vm/boot.sh" "$emu" --kernel "$kdir/arch/x86/boot/bzImage" \
+	"$vm/boot.sh" "$emu" $([ "$emu" != qemu ] || echo --tcg "$(ve_qemu_tcg "$suites")") \
+		--kernel "$kdir/arch/x86/boot/bzImage" \
 		--initrd "$work/$name/initramfs.cpio" --log "$work/$name.log" --cpus "$cpus" \
 		--timeout 1800 \
 		--append "printk.devkmsg=on ve.panic_on_warn=1 ve.suites=$suites ve.feature=$feature $extra" \

@@ -69,7 +69,7 @@ grep -q 'kvm_virt_cpu_disabling' "$tree/arch/x86/kvm/x86.c" ||
 t=$SECONDS
 "$src/tests/vm/stage.sh" "$kdir" "$work/run" >"$work/stage.log" 2>&1 ||
 	{ tail -n 20 "$work/stage.log" | sed 's/^/      /'; fail "$name: the guest stages"; finish; }
-"$vm/boot.sh" qemu --kernel "$kdir/arch/x86/boot/bzImage" \
+"$vm/boot.sh" qemu --tcg "$(ve_qemu_tcg kvmlife)" --kernel "$kdir/arch/x86/boot/bzImage" \
 	--initrd "$work/run/initramfs.cpio" --log "$work/$name.log" --cpus 4 --timeout 600 \
 	--append "printk.devkmsg=on ve.panic_on_warn=1 ve.suites=kvmlife ve.kvmlife=ordering ve.feature=svm ve.kvm=system" \
 	>"$work/boot.out" 2>&1

@@ -18,6 +18,22 @@ ve_update() { cmp -s "$1" "$2" || cp "$1" "$2"; }
 # ve_pkg_version PACKAGE: the installed Debian version of PACKAGE.
 ve_pkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null; }
 
+# ve_qemu_tcg SUITES: how QEMU runs a guest of these (comma-separated)
+# suites, for boot.sh --tcg.  QEMU 7.2's multi-threaded TCG now and then
+# hands the nested SVM guest of a KVM vCPU on CPU 0 the host's own state
+# (its VMCB then holds what VMRUN saved for the host: guest RIP = the host
+# instruction after VMRUN), with unmodified KVM too, and never did so
+# single-threaded (README, "QEMU's TCG and KVM's guests").  So a guest
+# whose suites run KVM guests runs single-threaded, the others (the
+# stress suite's) multi-threaded, every vCPU really in parallel.
+ve_qemu_tcg() {
+	case ,$1, in
+	*,kvm,* | *,kvmlife,* | *,kvmselftests,* | *,sharing,* | *,kexec,* | *,crash,* | *,shutdown,*)
+		echo single ;;
+	*) echo multi ;;
+	esac
+}
+
 # ve_guest_tap LOG NAME: the results a guest's suites wrote to its serial
 # LOG ("VE: ok N - ...", "VE: not ok N - ...", "VE: # ..."), as the
 # "PASS: NAME: ...", "FAIL: ...", "SKIP: ..." lines the host counts, with
