@@ -9,6 +9,8 @@
 #   make kvm              the patched KVM for KERNELDIR (needs Debian's
 #                         linux-source package of that kernel's series)
 #   make kvm-dkms-install install the patched KVM's sources for DKMS
+#   make deb              the virt-enable-dkms Debian package, in DEBDIR
+#                         (default: the parent directory), lintian-checked
 #   make style            checkpatch --strict on every source file
 #   make demo             boot an emulated machine, show the module working
 #   make check            the CI tier of the tests (installs what it needs
@@ -33,6 +35,10 @@ DEPMOD ?= depmod
 DESTDIR ?=
 DKMSDIR := $(DESTDIR)/usr/src/virt_enable-$(VERSION)
 KVMDKMSDIR := $(DESTDIR)/usr/src/virt_enable-kvm-$(VERSION)
+# Debian versions start with a digit: 0.0.DATE+gHASH of the last commit.
+DEB_VERSION ?= $(shell git -C $(CURDIR) log -1 --date=format:%Y%m%d \
+	--format=0.0.%cd+g%h 2>/dev/null || echo 0.0.0)
+DEBDIR ?= $(CURDIR)/..
 # The kernel series (6.12, 6.1) of KERNELDIR, whose KVM series applies.
 kvm_series = $(shell echo $(target_release) | cut -d. -f1,2)
 KBUILD := $(MAKE) -C $(KERNELDIR) M=$(CURDIR) CONFIG_VIRT_ENABLE=m \
@@ -58,6 +64,13 @@ define install_sources
 	install -m 0644 compat/probes/*.c $(1)/compat/probes/
 	echo $(VERSION) >$(1)/VERSION
 endef
+
+# The sources alone, into SOURCES_DIR (what the Debian package installs).
+sources:
+	$(call install_sources,$(SOURCES_DIR))
+
+deb:
+	scripts/deb/build.sh $(DEB_VERSION) $(DEBDIR)
 
 dkms-install:
 	$(call install_sources,$(DKMSDIR))
@@ -104,5 +117,5 @@ bench:
 kasan:
 	CHECKS=kasan tests/check.sh
 
-.PHONY: all module install dkms-install kvm kvm-dkms-install style clean demo check check-full \
+.PHONY: all module install sources deb dkms-install kvm kvm-dkms-install style clean demo check check-full \
 	bench kasan

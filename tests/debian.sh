@@ -3,11 +3,11 @@
 #
 # debian.sh: Debian's own kernels, booted.  For the newest 6.12 and 6.1
 # linux-image packages (tests/vm/debian-kernel.sh), build virt_enable with
-# DKMS against the matching linux-headers, as the README's install path
-# does, and boot the image in QEMU (SVM, 4 CPUs) with an initramfs holding
-# that module, msr and KVM from the image, and the test-only modules and
-# programs built against the same headers; run the scenario and kselftest
-# suites, and on 6.12 the KVM guest test on the DKMS-built patched KVM
+# DKMS from the virt-enable-dkms package (make deb) against the matching
+# linux-headers, as its postinst does on an installing machine, and boot
+# the image in QEMU (SVM, 4 CPUs) with an initramfs holding that module,
+# msr and KVM from the image, and the test-only modules and programs built
+# against the same headers; run the scenario and kselftest suites, and on 6.12 the KVM guest test on the DKMS-built patched KVM
 # (tests/headers.sh must have built it first: check.sh runs it before).
 # What differs from the test kernels: no KUnit, no lockdep, modversions
 # and module signatures (ours are unsigned: the kernel taints, loads them).
@@ -32,11 +32,14 @@ guest() {
 	abi=${release%-amd64}
 	kdir=$(unpack "$abi") || { fail "$name: the matching linux-headers $abi unpack"; return; }
 
-	# virt_enable as DKMS builds it, in a private tree.
+	# virt_enable as DKMS builds it from the package, in a private tree:
+	# the dkms add and build that the package's postinst runs.
+	[ -n "$deb" ] || { fail "$name: no virt-enable-dkms package to build from"; return; }
 	root=$VE_CACHE/dkms-boot/$abi
 	rm -rf "$root"
 	mkdir -p "$root/tree"
-	version=$(make -s -C "$VE_ROOT" dkms-install DESTDIR="$root" | sed -n 's#now: dkms install virt_enable/##p')
+	dpkg-deb -x "$deb" "$root"
+	version=$(dpkg-deb -f "$deb" Version)
 	if dkms add --dkmstree "$root/tree" --sourcetree "$root/usr/src" -m virt_enable -v "$version" >"$run/$name-dkms.log" 2>&1 &&
 	   dkms build --dkmstree "$root/tree" --sourcetree "$root/usr/src" -m virt_enable -v "$version" \
 		-k "$release" --kernelsourcedir "$kdir" >>"$run/$name-dkms.log" 2>&1; then
@@ -112,6 +115,16 @@ guest() {
 }
 
 mkdir -p "$run"
+# The virt-enable-dkms package (make deb), whose sources every guest builds.
+rm -rf "$run/debian-deb"
+if deb=$(make -s -C "$VE_ROOT" deb DEBDIR="$run/debian-deb" 2>"$run/debian-deb.log" | tail -n 1) &&
+   [ -f "$deb" ]; then
+	pass "make deb: virt-enable-dkms builds with debhelper and dh-dkms, lintian without a warning"
+else
+	deb=
+	fail "make deb: virt-enable-dkms builds with debhelper and dh-dkms, lintian without a warning"
+	sed 's/^/      /' "$run/debian-deb.log"
+fi
 for series in ${DEBIAN_SERIES:-6.12 6.1}; do
 	guest "$series"
 done

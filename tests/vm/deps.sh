@@ -16,7 +16,7 @@ packages=(
 	syslinux-common xorriso busybox-static bsdutils procps kexec-tools
 	makedumpfile
 	# checks, documentation and packaging
-	sparse dkms perl python3-sphinx python3-alabaster
+	sparse dkms perl python3-sphinx python3-alabaster debhelper dh-dkms lintian
 )
 
 missing=()
