@@ -7,8 +7,9 @@
 # linux-headers, as its postinst does on an installing machine, and boot
 # the image in QEMU (SVM, 4 CPUs) with an initramfs holding that module,
 # msr and KVM from the image, and the test-only modules and programs built
-# against the same headers; run the scenario and kselftest suites, and on 6.12 the KVM guest test on the DKMS-built patched KVM
-# (tests/headers.sh must have built it first: check.sh runs it before).
+# against the same headers; run the scenario and kselftest suites, and on
+# 6.12 the KVM guest test on the DKMS-built patched KVM (tests/headers.sh
+# must have built it first: check.sh runs it before).
 # What differs from the test kernels: no KUnit, no lockdep, modversions
 # and module signatures (ours are unsigned: the kernel taints, loads them).
 #
