@@ -10,14 +10,18 @@
  * registered by its first successful command; closing the file (or the
  * death of its last holder) drops everything it took, so a crashed test
  * never leaks a reference.  Its per-CPU references follow the CPU going
- * offline and online, since a shell does not manage CPU hotplug.  The
- * command grammar is in Documentation/admin-guide/virt_enable.rst;
- * anything else is -EINVAL and changes nothing.
+ * offline and online, since a shell does not manage CPU hotplug: this
+ * file's own hotplug state, which runs after the core's when a CPU comes
+ * online and before it when one goes, puts them on the outgoing CPU and
+ * takes them again when it is back.  The command grammar is in
+ * Documentation/admin-guide/virt_enable.rst; anything else is -EINVAL and
+ * changes nothing.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
 #include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
 #include <linux/ctype.h>
 #include <linux/debugfs.h>
@@ -35,11 +39,19 @@
 /* Longest command, without the optional trailing newline. */
 #define VE_CMD_MAX	64
 
+/*
+ * @refs: per CPU, the per-CPU references the holder has asked for there
+ * and not put; held in the core while the CPU is online.  Written only
+ * with the CPU hotplug lock held (by commands, for reading) or taken (by
+ * the hotplug callbacks), so the two never race.
+ */
 struct ve_control {
 	struct mutex lock;		/* one command at a time per file */
 	struct virt_enable_user *user;	/* registered on first command */
 	pid_t opener;			/* names the user, */
 	unsigned int serial;		/* with this opening's number */
+	struct list_head node;		/* in ve_controls once it has a user */
+	unsigned int *refs;		/* nr_cpu_ids entries */
 };
 
 struct ve_command {
@@ -63,6 +75,11 @@ static const struct {
 
 static struct dentry *ve_debugfs_dir;
 static atomic_t ve_control_opened = ATOMIC_INIT(0);
+static int ve_debugfs_hotplug_state;
+
+/* Controls with a user; nests inside the CPU hotplug lock. */
+static DEFINE_MUTEX(ve_controls_lock);
+static LIST_HEAD(ve_controls);
 
 static int ve_parse_cpu(const char *word, unsigned int *cpu)
 {
@@ -127,10 +144,9 @@ static void ve_cpu_call(void *arg)
 		call->result = ve_put(call->user, cmd->feature, cmd->kind);
 }
 
-static int ve_run_command(struct virt_enable_user *user,
-			  const struct ve_command *cmd)
+static int ve_run_command(struct ve_control *ctl, const struct ve_command *cmd)
 {
-	struct ve_cpu_call call = { .user = user, .cmd = cmd };
+	struct ve_cpu_call call = { .user = ctl->user, .cmd = cmd };
 
 	if (cmd->kind != VE_REF_CPU) {
 		ve_cpu_call(&call);
@@ -143,8 +159,70 @@ static int ve_run_command(struct virt_enable_user *user,
 		smp_call_function_single(cmd->cpu, ve_cpu_call, &call, 1);
 	else
 		call.result = -ENODEV;
+	if (!call.result)
+		ctl->refs[cmd->cpu] += cmd->get ? 1 : -1;
 	cpus_read_unlock();
 	return call.result;
+}
+
+/* Put (@get false) or take again the holders' references on this CPU. */
+static void ve_controls_follow(unsigned int cpu, bool get)
+{
+	enum virt_enable_feature feature = virt_enable_feature();
+	struct ve_control *ctl;
+	unsigned int i;
+	int r;
+
+	mutex_lock(&ve_controls_lock);
+	list_for_each_entry(ctl, &ve_controls, node) {
+		for (i = 0; i < ctl->refs[cpu]; i++) {
+			if (!get) {
+				ve_put(ctl->user, feature, VE_REF_CPU);
+				continue;
+			}
+			r = ve_get(ctl->user, feature, VE_REF_CPU);
+			if (r) {
+				pr_warn("CPU %u back online: \"%s\" loses its %u per-CPU references there: %pe\n",
+					cpu, ctl->user->name, ctl->refs[cpu] - i, ERR_PTR(r));
+				ctl->refs[cpu] = i;
+			}
+		}
+	}
+	mutex_unlock(&ve_controls_lock);
+}
+
+static int ve_debugfs_cpu_online(unsigned int cpu)
+{
+	ve_controls_follow(cpu, true);
+	return 0;
+}
+
+static int ve_debugfs_cpu_offline(unsigned int cpu)
+{
+	ve_controls_follow(cpu, false);
+	return 0;
+}
+
+static void ve_put_cpu_refs_ipi(void *arg)
+{
+	struct ve_control *ctl = arg;
+	unsigned int cpu = smp_processor_id();
+
+	for (; ctl->refs[cpu]; ctl->refs[cpu]--)
+		ve_put(ctl->user, virt_enable_feature(), VE_REF_CPU);
+}
+
+/* Put every per-CPU reference of @ctl's user and forget it. */
+static void ve_control_end(struct ve_control *ctl)
+{
+	cpus_read_lock();
+	mutex_lock(&ve_controls_lock);
+	list_del(&ctl->node);
+	mutex_unlock(&ve_controls_lock);
+	on_each_cpu(ve_put_cpu_refs_ipi, ctl, 1);
+	cpus_read_unlock();
+	ve_unregister(ctl->user);
+	ctl->user = NULL;
 }
 
 static int ve_control_show(struct seq_file *m, void *unused)
@@ -171,13 +249,20 @@ static int ve_control_open(struct inode *inode, struct file *file)
 	ctl = kzalloc(sizeof(*ctl), GFP_KERNEL);
 	if (!ctl)
 		return -ENOMEM;
+	ctl->refs = kcalloc(nr_cpu_ids, sizeof(*ctl->refs), GFP_KERNEL);
+	if (!ctl->refs) {
+		kfree(ctl);
+		return -ENOMEM;
+	}
 	mutex_init(&ctl->lock);
 	ctl->opener = task_tgid_vnr(current);
 	ctl->serial = atomic_inc_return(&ve_control_opened);
 
 	r = single_open(file, ve_control_show, ctl);
-	if (r)
+	if (r) {
+		kfree(ctl->refs);
 		kfree(ctl);
+	}
 	return r;
 }
 
@@ -206,22 +291,25 @@ static ssize_t ve_control_write(struct file *file, const char __user *ubuf,
 
 	mutex_lock(&ctl->lock);
 	if (ctl->user) {
-		r = ve_run_command(ctl->user, &cmd);
+		r = ve_run_command(ctl, &cmd);
 	} else {
 		char name[VIRT_ENABLE_NAME_LEN];
-		struct virt_enable_user *user;
 
 		snprintf(name, sizeof(name), "debugfs:pid %d #%u", ctl->opener,
 			 ctl->serial);
-		user = ve_register(name, NULL, NULL, VE_USER_FOLLOW_ONLINE);
-		r = PTR_ERR_OR_ZERO(user);
-		if (!r)
-			r = ve_run_command(user, &cmd);
-		/* A failed command leaves no trace, not even its user. */
-		if (!r)
-			ctl->user = user;
-		else if (!IS_ERR(user))
-			ve_unregister(user);
+		ctl->user = virt_enable_register(name, NULL, NULL);
+		r = PTR_ERR_OR_ZERO(ctl->user);
+		if (r) {
+			ctl->user = NULL;
+		} else {
+			mutex_lock(&ve_controls_lock);
+			list_add_tail(&ctl->node, &ve_controls);
+			mutex_unlock(&ve_controls_lock);
+			r = ve_run_command(ctl, &cmd);
+			/* A failed command leaves no trace, not even its user. */
+			if (r)
+				ve_control_end(ctl);
+		}
 	}
 	mutex_unlock(&ctl->lock);
 	return r ? r : len;
@@ -232,8 +320,9 @@ static int ve_control_release(struct inode *inode, struct file *file)
 	struct ve_control *ctl = ((struct seq_file *)file->private_data)->private;
 
 	if (ctl->user)
-		ve_unregister(ctl->user);
+		ve_control_end(ctl);
 	mutex_destroy(&ctl->lock);
+	kfree(ctl->refs);
 	kfree(ctl);
 	return single_release(inode, file);
 }
@@ -270,6 +359,17 @@ static const struct file_operations ve_state_fops = {
 
 void ve_debugfs_init(void)
 {
+	int r;
+
+	/* After the core's own online state, so running after it on the way up. */
+	r = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, KBUILD_MODNAME ":debugfs",
+				      ve_debugfs_cpu_online, ve_debugfs_cpu_offline);
+	if (r < 0) {
+		pr_warn("no debugfs controls: no CPU hotplug state for them: %pe\n",
+			ERR_PTR(r));
+		return;
+	}
+	ve_debugfs_hotplug_state = r;
 	ve_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("state", 0400, ve_debugfs_dir, NULL, &ve_state_fops);
 	debugfs_create_file("control", 0600, ve_debugfs_dir, NULL,
@@ -279,4 +379,6 @@ void ve_debugfs_init(void)
 void ve_debugfs_exit(void)
 {
 	debugfs_remove_recursive(ve_debugfs_dir);
+	if (ve_debugfs_hotplug_state > 0)
+		cpuhp_remove_state_nocalls(ve_debugfs_hotplug_state);
 }

@@ -32,7 +32,9 @@
  * @cpu_is_on: whether the hardware reports the feature as on, on this CPU,
  *	whoever turned it on.
  * @enable_cpu: turn the feature on, on this CPU, with interrupts disabled.
- *	Either succeeds or leaves the CPU as it found it.
+ *	Either succeeds or leaves the CPU as it found it; -EBUSY where the
+ *	feature is on already (someone else's: the core enables only CPUs it
+ *	has not).
  * @disable_cpu: turn the feature off, on this CPU, with interrupts
  *	disabled.  0 once it is off, whatever turned it off first (VMXOFF
  *	faulting means the CPU was not in VMX operation); an error only
@@ -84,15 +86,11 @@ enum ve_reason {
 };
 
 /*
- * Per-CPU references of a user with this flag hold the hardware only while
- * the CPU is online for virt_enable, and come back when it does: for the
- * debugfs controls, whose holders do not manage CPU hotplug.  Without it
- * (every in-kernel user), a per-CPU reference holds the hardware whatever
- * the hotplug state, until it is put.
+ * References of one kind a user may hold (system-wide, permanent, or on
+ * one CPU): far more than any real use needs, and small enough that no
+ * counter overflows.  A CPU's counts below count users, at most
+ * VE_MAX_USERS.
  */
-#define VE_USER_FOLLOW_ONLINE	BIT(0)
-
-/* Far more than any real use needs; keeps every counter from overflowing. */
 #define VE_MAX_REFS	BIT(20)
 
 /*
@@ -115,8 +113,7 @@ struct ve_cpu {
 	bool system;		/* system-wide references cover this CPU */
 	bool owned;		/* enabling started, no disable succeeded since */
 	bool on;		/* enabled by us, not being disabled */
-	unsigned int nr_pinned;	/* per-CPU references of in-kernel users */
-	unsigned int nr_follow;	/* per-CPU references of VE_USER_FOLLOW_ONLINE users */
+	unsigned int nr_pinned;	/* users with per-CPU references here */
 	unsigned long nr_enables;
 	unsigned long nr_disables;
 	unsigned long nr_emergencies;
@@ -125,9 +122,15 @@ struct ve_cpu {
 	unsigned long nr_window_failures;	/* restores that failed */
 };
 
+/*
+ * @refs is written only on its own CPU (or, while that CPU is offline,
+ * under ve_lock): the per-CPU fast paths change it with this_cpu_cmpxchg()
+ * and nothing else.
+ */
 struct ve_user_cpu {
 	unsigned int refs;	/* this user's per-CPU references */
 	bool active;		/* ->cpu_enabled ran, ->cpu_disabling did not */
+	bool ready;		/* more references may take the fast path */
 	unsigned long windows;	/* windows this user opened on this CPU */
 };
 
@@ -136,8 +139,7 @@ struct virt_enable_user {
 	char name[VIRT_ENABLE_NAME_LEN];
 	const struct virt_enable_user_ops *ops;
 	void *data;
-	unsigned int flags;
-	unsigned int nr_refs;
+	atomic_t nr_refs;	/* system-wide; see ve_get_system_fast() */
 	unsigned int nr_permanent;
 	bool system;		/* holds system-wide or permanent references */
 	bool suspended;		/* ->suspend returned 0, ->resume is due */
@@ -165,6 +167,7 @@ extern struct ve_stats ve_stats;
 DECLARE_PER_CPU(struct ve_cpu, ve_cpus);
 
 /* virt_enable.c: users, references and the per-CPU reconcile. */
+void ve_cpu_unready(void);
 int ve_core_init(const struct ve_vendor_ops *vendor);
 void ve_core_exit(void);
 bool ve_cpu_wanted(const struct ve_cpu *vc);
@@ -175,9 +178,6 @@ bool ve_user_covers(struct virt_enable_user *user, const struct ve_cpu *vc);
 const char *ve_feature_name(enum virt_enable_feature feature);
 int ve_feature_parse(const char *name, enum virt_enable_feature *feature);
 
-struct virt_enable_user *ve_register(const char *name,
-				     const struct virt_enable_user_ops *ops,
-				     void *data, unsigned int flags);
 void ve_unregister(struct virt_enable_user *user);
 
 /*
@@ -243,7 +243,6 @@ bool ve_tdx_active(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Entry points and seams the KUnit tests use, static or absent otherwise. */
-extern unsigned int ve_max_refs;
 struct ve_cpu *ve_cpu_state(unsigned int cpu);
 unsigned int ve_refs_held(void);
 int ve_module_refs(void);

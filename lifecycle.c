@@ -307,6 +307,7 @@ VISIBLE_IF_KUNIT void ve_emergency_disable_cpu(void)
 
 	if (!READ_ONCE(vc->owned))
 		return;
+	ve_cpu_unready();
 	WRITE_ONCE(vc->on, false);
 	barrier();
 	r = ve_vendor->emergency_disable_cpu();

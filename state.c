@@ -6,9 +6,9 @@
  *
  *   /sys/kernel/virt_enable/feature          "vmx" or "svm"
  *   /sys/kernel/virt_enable/cpus_on          CPUs where virt_enable has it on (cpulist)
- *   /sys/kernel/virt_enable/users            one line per user and what it holds
- *   /sys/kernel/virt_enable/windows          one line per user: its windows per CPU
- *   /sys/kernel/virt_enable/window_failures  per CPU: windows whose close failed
+ *   /sys/kernel/virt_enable/users            registered users
+ *   /sys/kernel/virt_enable/system_users     users holding system-wide references
+ *   /sys/kernel/virt_enable/window_failures  windows whose close failed
  *
  * Formats: Documentation/ABI/testing/sysfs-kernel-virt_enable and
  * Documentation/admin-guide/virt_enable.rst.
@@ -27,7 +27,7 @@ static void ve_show_user(struct seq_file *m, struct virt_enable_user *user)
 	int cpu;
 
 	seq_printf(m, "user \"%s\" system %u permanent %u percpu",
-		   user->name, user->nr_refs, user->nr_permanent);
+		   user->name, atomic_read(&user->nr_refs), user->nr_permanent);
 	for_each_possible_cpu(cpu) {
 		unsigned int refs = READ_ONCE(per_cpu_ptr(user->cpu, cpu)->refs);
 
@@ -85,11 +85,14 @@ void ve_state_show(struct seq_file *m)
 	seq_printf(m, "tdx %s\n", ve_tdx_active() ? "active" : "inactive");
 	for_each_possible_cpu(cpu) {
 		struct ve_cpu *vc = per_cpu_ptr(&ve_cpus, cpu);
+		unsigned int local = 0;
 
+		list_for_each_entry(user, &ve_users, node)
+			local += READ_ONCE(per_cpu_ptr(user->cpu, cpu)->refs);
 		seq_printf(m, "cpu %d online %d hw %d system %d local %u enables %lu disables %lu emergencies %lu disable_failures %lu window_failures %lu\n",
 			   cpu, READ_ONCE(vc->online), READ_ONCE(vc->on),
 			   READ_ONCE(vc->system),
-			   READ_ONCE(vc->nr_pinned) + READ_ONCE(vc->nr_follow),
+			   local,
 			   READ_ONCE(vc->nr_enables), READ_ONCE(vc->nr_disables),
 			   READ_ONCE(vc->nr_emergencies),
 			   READ_ONCE(vc->nr_disable_failures),
@@ -133,80 +136,51 @@ static ssize_t cpus_on_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return len;
 }
 
-/* "NAME system N permanent N percpu CPU:N..." per user, names quoted. */
+/*
+ * One value per file: what a production machine needs to see at a glance.
+ * Who holds what, per user and per CPU, is in the debugfs state file.
+ */
 static ssize_t users_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
 	struct virt_enable_user *user;
-	int len = 0, cpu;
+	unsigned int n = 0;
 
 	mutex_lock(&ve_lock);
-	list_for_each_entry(user, &ve_users, node) {
-		len += sysfs_emit_at(buf, len, "\"%s\" system %u permanent %u percpu",
-				     user->name, user->nr_refs, user->nr_permanent);
-		for_each_possible_cpu(cpu) {
-			unsigned int refs = READ_ONCE(per_cpu_ptr(user->cpu, cpu)->refs);
-
-			if (refs)
-				len += sysfs_emit_at(buf, len, " %d:%u", cpu, refs);
-		}
-		len += sysfs_emit_at(buf, len, "\n");
-	}
+	list_for_each_entry(user, &ve_users, node)
+		n++;
 	mutex_unlock(&ve_lock);
-	return len;
+	return sysfs_emit(buf, "%u\n", n);
 }
 
-/* "NAME" CPU:N... per user, in the order of users: windows opened per CPU. */
-static ssize_t windows_show(struct kobject *kobj, struct kobj_attribute *attr,
-			    char *buf)
+static ssize_t system_users_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
 {
-	struct virt_enable_user *user;
-	int len = 0, cpu;
-
-	mutex_lock(&ve_lock);
-	list_for_each_entry(user, &ve_users, node) {
-		len += sysfs_emit_at(buf, len, "\"%s\"", user->name);
-		for_each_possible_cpu(cpu) {
-			unsigned long n = READ_ONCE(per_cpu_ptr(user->cpu, cpu)->windows);
-
-			if (n)
-				len += sysfs_emit_at(buf, len, " %d:%lu", cpu, n);
-		}
-		len += sysfs_emit_at(buf, len, "\n");
-	}
-	mutex_unlock(&ve_lock);
-	return len;
+	return sysfs_emit(buf, "%u\n", READ_ONCE(ve_nr_system_users));
 }
 
-/* CPU:N for each CPU where closing a window failed; an empty line if none. */
 static ssize_t window_failures_show(struct kobject *kobj,
 				    struct kobj_attribute *attr, char *buf)
 {
-	const char *sep = "";
-	int len = 0, cpu;
+	unsigned long n = 0;
+	int cpu;
 
-	for_each_possible_cpu(cpu) {
-		unsigned long n = READ_ONCE(per_cpu_ptr(&ve_cpus, cpu)->nr_window_failures);
-
-		if (n) {
-			len += sysfs_emit_at(buf, len, "%s%d:%lu", sep, cpu, n);
-			sep = " ";
-		}
-	}
-	return len + sysfs_emit_at(buf, len, "\n");
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(per_cpu_ptr(&ve_cpus, cpu)->nr_window_failures);
+	return sysfs_emit(buf, "%lu\n", n);
 }
 
 static struct kobj_attribute ve_feature_attr = __ATTR_RO(feature);
 static struct kobj_attribute ve_cpus_on_attr = __ATTR_RO(cpus_on);
 static struct kobj_attribute ve_users_attr = __ATTR_RO(users);
-static struct kobj_attribute ve_windows_attr = __ATTR_RO(windows);
+static struct kobj_attribute ve_system_users_attr = __ATTR_RO(system_users);
 static struct kobj_attribute ve_window_failures_attr = __ATTR_RO(window_failures);
 
 static struct attribute *ve_attrs[] = {
 	&ve_feature_attr.attr,
 	&ve_cpus_on_attr.attr,
 	&ve_users_attr.attr,
-	&ve_windows_attr.attr,
+	&ve_system_users_attr.attr,
 	&ve_window_failures_attr.attr,
 	NULL,
 };

@@ -93,6 +93,8 @@ static int ve_svm_enable_cpu(void)
 	}
 
 	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME)
+		return -EBUSY;
 	if (wrmsrl_safe(MSR_EFER, efer | EFER_SVME)) {
 		pr_err("CPU %u: setting EFER.SVME faulted\n", smp_processor_id());
 		return -EIO;

@@ -162,7 +162,7 @@ VISIBLE_IF_KUNIT int ve_tdx_start(const struct ve_tdx_ops *ops,
 		return 0;
 	}
 
-	user = ve_register("tdx", &ve_tdx_user_ops, NULL, 0);
+	user = virt_enable_register("tdx", &ve_tdx_user_ops, NULL);
 	r = PTR_ERR_OR_ZERO(user);
 	if (r) {
 		pr_err("cannot register with virt_enable: %pe\n", ERR_PTR(r));

@@ -40,8 +40,11 @@
 
 const struct ve_vendor_ops *ve_vendor __read_mostly;
 EXPORT_SYMBOL_IF_KUNIT(ve_vendor);
-/* Between ve_core_init() and ve_core_exit(): nothing works outside. */
-static bool ve_running;
+/*
+ * The vendor's feature between ve_core_init() and ve_core_exit(), where
+ * the core runs, VIRT_ENABLE_NONE outside: every fast path reads it.
+ */
+static enum virt_enable_feature ve_feature __read_mostly = VIRT_ENABLE_NONE;
 DEFINE_PER_CPU(struct ve_cpu, ve_cpus);
 /* Users, system-wide references, hotplug and shutdown: see above. */
 DEFINE_MUTEX(ve_lock);
@@ -52,7 +55,8 @@ unsigned int ve_nr_system_users;
 EXPORT_SYMBOL_IF_KUNIT(ve_nr_system_users);
 /* A CPU lags behind the system-wide references: its resume failed. */
 bool ve_lagging;
-bool ve_going_down;
+/* Read by every reference's fast path: kept off the lines locks write. */
+bool ve_going_down __read_mostly;
 bool ve_armed;
 EXPORT_SYMBOL_IF_KUNIT(ve_armed);
 struct ve_stats ve_stats;
@@ -60,11 +64,6 @@ EXPORT_SYMBOL_IF_KUNIT(ve_stats);
 
 /* The module is pinned by a CPU left on, see ve_disarm(). */
 static bool ve_pinned;
-
-/* References of all users together, each of which pins the module. */
-static atomic_t ve_nr_refs = ATOMIC_INIT(0);
-VISIBLE_IF_KUNIT unsigned int ve_max_refs = VE_MAX_REFS;
-EXPORT_SYMBOL_IF_KUNIT(ve_max_refs);
 
 /* Users at once: root can open any number of debugfs control files. */
 #define VE_MAX_USERS	1024
@@ -99,26 +98,21 @@ int ve_feature_parse(const char *name, enum virt_enable_feature *feature)
  */
 static int ve_check_feature(enum virt_enable_feature feature)
 {
-	if (!READ_ONCE(ve_running))
+	enum virt_enable_feature running = READ_ONCE(ve_feature);
+
+	if (running == VIRT_ENABLE_NONE)
 		return -ENODEV;
-	return feature == ve_vendor->feature ? 0 : -EOPNOTSUPP;
+	return feature == running ? 0 : -EOPNOTSUPP;
 }
 
-static bool ve_refs_take(void)
+static unsigned int ve_user_cpu_refs(struct virt_enable_user *user)
 {
-	if (atomic_inc_return(&ve_nr_refs) <= ve_max_refs) {
-		__module_get(THIS_MODULE);
-		return true;
-	}
-	atomic_dec(&ve_nr_refs);
-	return false;
-}
+	unsigned int refs = 0;
+	int cpu;
 
-static void ve_refs_release(unsigned int count)
-{
-	atomic_sub(count, &ve_nr_refs);
-	while (count--)
-		module_put(THIS_MODULE);
+	for_each_possible_cpu(cpu)
+		refs += READ_ONCE(per_cpu_ptr(user->cpu, cpu)->refs);
+	return refs;
 }
 
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -128,9 +122,18 @@ struct ve_cpu *ve_cpu_state(unsigned int cpu)
 }
 EXPORT_SYMBOL_IF_KUNIT(ve_cpu_state);
 
+/* References of every user together, of every kind. */
 unsigned int ve_refs_held(void)
 {
-	return atomic_read(&ve_nr_refs);
+	struct virt_enable_user *user;
+	unsigned int refs = 0;
+
+	mutex_lock(&ve_lock);
+	list_for_each_entry(user, &ve_users, node)
+		refs += atomic_read(&user->nr_refs) + user->nr_permanent +
+			ve_user_cpu_refs(user);
+	mutex_unlock(&ve_lock);
+	return refs;
 }
 EXPORT_SYMBOL_IF_KUNIT(ve_refs_held);
 
@@ -151,17 +154,11 @@ static bool ve_has_cpu_callbacks(const struct virt_enable_user *user)
 	return user->ops && (user->ops->cpu_enabled || user->ops->cpu_disabling);
 }
 
-static bool ve_follows_online(const struct virt_enable_user *user)
-{
-	return user->flags & VE_USER_FOLLOW_ONLINE;
-}
-
 bool ve_cpu_wanted(const struct ve_cpu *vc)
 {
 	if (READ_ONCE(ve_going_down) || vc->suspended)
 		return false;
-	return vc->nr_pinned ||
-	       (vc->online && (vc->system || vc->nr_follow));
+	return vc->nr_pinned || (vc->online && vc->system);
 }
 
 /* Whether @user's references cover this CPU, whose state is @vc. */
@@ -169,8 +166,7 @@ bool ve_user_covers(struct virt_enable_user *user, const struct ve_cpu *vc)
 {
 	if (READ_ONCE(ve_going_down) || vc->suspended)
 		return false;
-	if (this_cpu_ptr(user->cpu)->refs &&
-	    (vc->online || !ve_follows_online(user)))
+	if (this_cpu_ptr(user->cpu)->refs)
 		return true;
 	return vc->online && vc->system && READ_ONCE(user->system);
 }
@@ -182,16 +178,12 @@ static int ve_hw_on(struct ve_cpu *vc, enum ve_reason why)
 	if (vc->on)
 		return 0;
 
-	/* Someone else's VMXON/SVME: never take over, never undo it. */
-	if (ve_vendor->cpu_is_on()) {
-		atomic_long_inc(&ve_stats.busy);
-		pr_err_ratelimited("%s is already enabled on CPU %u: another hypervisor owns it (kvm_intel/kvm_amd loaded without virt_enable?)\n",
-				   ve_vendor->name, smp_processor_id());
-		trace_virt_enable_cpu(smp_processor_id(), true, why, -EBUSY);
-		return -EBUSY;
-	}
-
-	/* Let the emergency path see a half-enabled CPU as ours. */
+	/*
+	 * Let the emergency path see a half-enabled CPU as ours.  The enable
+	 * itself refuses someone else's VMXON/SVME (-EBUSY): we never take it
+	 * over or undo it, except that a crash meanwhile may turn it off,
+	 * which is what a crash wants of every CPU.
+	 */
 	WRITE_ONCE(vc->owned, true);
 	barrier();
 	r = ve_vendor->enable_cpu();
@@ -199,6 +191,11 @@ static int ve_hw_on(struct ve_cpu *vc, enum ve_reason why)
 	trace_virt_enable_cpu(smp_processor_id(), true, why, r);
 	if (r) {
 		WRITE_ONCE(vc->owned, false);
+		if (r == -EBUSY) {
+			atomic_long_inc(&ve_stats.busy);
+			pr_err_ratelimited("%s is already enabled on CPU %u: another hypervisor owns it (kvm_intel/kvm_amd loaded without virt_enable?)\n",
+					   ve_vendor->name, smp_processor_id());
+		}
 		return r;
 	}
 	WRITE_ONCE(vc->on, true);
@@ -213,12 +210,31 @@ static int ve_hw_on(struct ve_cpu *vc, enum ve_reason why)
  * hardware on, and ours: on again, so that a later enable finds it on
  * instead of blaming another hypervisor, and a later disable tries again.
  */
+/**
+ * ve_cpu_unready() - send every further per-CPU get on this CPU to the slow path
+ *
+ * Called, with interrupts disabled or from NMI, before anything turns the
+ * hardware off here or stops a user under its held references: only a
+ * slow get, which brings the CPU and the user back, marks a user ready
+ * again.
+ */
+void ve_cpu_unready(void)
+{
+	struct virt_enable_user *user;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(user, &ve_users, node)
+		WRITE_ONCE(this_cpu_ptr(user->cpu)->ready, false);
+	rcu_read_unlock();
+}
+
 static void ve_hw_off(struct ve_cpu *vc, enum ve_reason why)
 {
 	int r;
 
 	if (!vc->on)
 		return;
+	ve_cpu_unready();
 	WRITE_ONCE(vc->on, false);
 	barrier();
 	r = ve_vendor->disable_cpu();
@@ -254,6 +270,7 @@ static int ve_user_start(struct virt_enable_user *user)
 
 static void ve_user_stop(struct virt_enable_user *user)
 {
+	WRITE_ONCE(this_cpu_ptr(user->cpu)->ready, false);
 	if (user->ops->cpu_disabling)
 		user->ops->cpu_disabling(smp_processor_id(), user->data);
 	this_cpu_ptr(user->cpu)->active = false;
@@ -400,6 +417,39 @@ static bool ve_needs_broadcast(struct virt_enable_user *user)
 	return edge || ve_has_cpu_callbacks(user) || ve_lagging;
 }
 
+/*
+ * A system-wide get or put that changes nothing but @user's count: the
+ * count was, and stays, non-zero.  A non-zero count was published by
+ * ve_get_system() after the broadcast that enabled every online CPU for
+ * @user, and the hotplug callbacks keep it so for CPUs coming online, so
+ * the caller gets what the locked path would give it without the hotplug
+ * lock or ve_lock.  A put that would reach zero, and a get from zero, take
+ * the locked path, which rechecks the count under ve_lock; its 1 -> 0 is a
+ * cmpxchg, so a fast get racing with it either lands first (the put then
+ * drops 2 -> 1 and nothing changes) or sees zero and waits for the lock.
+ */
+static __always_inline bool ve_get_system_fast(struct virt_enable_user *user)
+{
+	int refs = atomic_read(&user->nr_refs);
+
+	do {
+		if (refs <= 0 || refs >= VE_MAX_REFS || READ_ONCE(ve_going_down))
+			return false;
+	} while (!atomic_try_cmpxchg(&user->nr_refs, &refs, refs + 1));
+	return true;
+}
+
+static __always_inline bool ve_put_system_fast(struct virt_enable_user *user)
+{
+	int refs = atomic_read(&user->nr_refs);
+
+	do {
+		if (refs <= 1)
+			return false;
+	} while (!atomic_try_cmpxchg(&user->nr_refs, &refs, refs - 1));
+	return true;
+}
+
 static int ve_get_system(struct virt_enable_user *user, bool permanent)
 {
 	int r;
@@ -408,7 +458,8 @@ static int ve_get_system(struct virt_enable_user *user, bool permanent)
 
 	if (ve_going_down)
 		return -ESHUTDOWN;
-	if (user->nr_refs + user->nr_permanent >= VE_MAX_REFS || !ve_refs_take())
+	if ((permanent ? user->nr_permanent : atomic_read(&user->nr_refs)) >=
+	    VE_MAX_REFS)
 		return -EOVERFLOW;
 
 	if (!user->system) {
@@ -420,43 +471,39 @@ static int ve_get_system(struct virt_enable_user *user, bool permanent)
 				ve_set_system(user, false);
 				ve_stats.rollbacks++;
 				ve_broadcast(VE_WHY_ROLLBACK);
-				ve_refs_release(1);
 				return r;
 			}
 		}
 	}
 
+	/* Published only now: a non-zero count lets gets skip the lock. */
 	if (permanent)
 		user->nr_permanent++;
 	else
-		user->nr_refs++;
+		atomic_inc(&user->nr_refs);
 	return 0;
 }
 
 static int ve_put_system(struct virt_enable_user *user)
 {
+	int refs = atomic_read(&user->nr_refs);
+
 	lockdep_assert_held(&ve_lock);
 
-	if (!user->nr_refs)
-		return user->nr_permanent ? -EPERM : -EINVAL;
+	do {
+		if (!refs)
+			return user->nr_permanent ? -EPERM : -EINVAL;
+	} while (!atomic_try_cmpxchg(&user->nr_refs, &refs, refs - 1));
 
-	user->nr_refs--;
-	if (!user->nr_refs && !user->nr_permanent) {
+	if (refs == 1 && !user->nr_permanent) {
 		ve_set_system(user, false);
 		if (ve_needs_broadcast(user))
 			ve_broadcast(VE_WHY_REFERENCE);
 	}
-	ve_refs_release(1);
 	return 0;
 }
 
-static unsigned int *ve_cpu_count(struct ve_cpu *vc,
-				  struct virt_enable_user *user)
-{
-	return ve_follows_online(user) ? &vc->nr_follow : &vc->nr_pinned;
-}
-
-static int ve_get_cpu(struct virt_enable_user *user)
+static int ve_get_cpu_slow(struct virt_enable_user *user)
 {
 	struct ve_cpu *vc;
 	struct ve_user_cpu *uc;
@@ -469,24 +516,104 @@ static int ve_get_cpu(struct virt_enable_user *user)
 
 	if (READ_ONCE(ve_going_down))
 		r = -ESHUTDOWN;
-	else if (vc->suspended || (ve_follows_online(user) && !vc->online))
+	else if (vc->suspended)
 		r = -ENODEV;
-	else if (uc->refs >= VE_MAX_REFS || !ve_refs_take())
+	else if (uc->refs >= VE_MAX_REFS)
 		r = -EOVERFLOW;
 	if (r)
 		goto out;
 
-	uc->refs++;
-	(*ve_cpu_count(vc, user))++;
+	if (!uc->refs++)
+		vc->nr_pinned++;
 	r = ve_cpu_sync(vc, user, VE_WHY_REFERENCE);
 	if (r) {
-		uc->refs--;
-		(*ve_cpu_count(vc, user))--;
+		if (!--uc->refs)
+			vc->nr_pinned--;
 		ve_cpu_sync(vc, user, VE_WHY_ROLLBACK);
-		ve_refs_release(1);
+	} else {
+		/* On, and @user started here: see ve_get_cpu_fast(). */
+		WRITE_ONCE(uc->ready, true);
 	}
 out:
 	local_irq_restore(flags);
+	return r;
+}
+
+/*
+ * The per-CPU fast paths: with preemption disabled, one cmpxchg on this
+ * CPU's count of @user, which no other CPU writes while this one runs
+ * (ve_user_drop_all() and ve_cpu_forget_pinned() touch it only while it is
+ * offline).  this_cpu_cmpxchg() cannot be split by an interrupt on this
+ * CPU, so a get or put from interrupt context between the checks and the
+ * cmpxchg changes the count, fails the cmpxchg and makes this one look
+ * again; it needs no interrupts disabled.
+ *
+ * A get takes the fast path only where @user already holds a reference
+ * here (1 to VE_MAX_REFS - 1 of them, one compare) and is ready: a slow
+ * get left the hardware on and @user started here, and nothing has turned
+ * the hardware off or stopped @user since (ve_cpu_unready(),
+ * ve_user_stop()).  The count is then non-zero before and after, and the
+ * reconcile of the slow path would change nothing.  The hardware goes off
+ * under a held reference only for going down (shutdown, and the emergency
+ * NMI) and for suspend, and each makes every user unready before it
+ * touches the hardware: once going down has turned a CPU off, the slow
+ * path refuses with -ESHUTDOWN.  If it comes in between the
+ * checks and the cmpxchg, the get completed before it, as one that
+ * returned just before would have, and users tolerate the hardware going
+ * away from then on (virt_enable_rebooting()).  Suspend runs with every
+ * task frozen and this path is not preemptible, so it cannot come in
+ * between; a resume that failed leaves the hardware off or @user stopped
+ * with the count held, which the checks send to the slow path to try
+ * again.  A put takes the fast path unless it drops the last
+ * reference, which must stop @user and switch the hardware: a fast put
+ * never reaches zero, and a fast get never leaves it.
+ */
+static __always_inline bool ve_get_cpu_fast(struct virt_enable_user *user)
+{
+	unsigned int refs, seen;
+	bool done = false;
+
+	preempt_disable();
+	refs = this_cpu_read(user->cpu->refs);
+	while (refs - 1 < VE_MAX_REFS - 1 && this_cpu_read(user->cpu->ready)) {
+		seen = this_cpu_cmpxchg(user->cpu->refs, refs, refs + 1);
+		if (seen == refs) {
+			done = true;
+			break;
+		}
+		refs = seen;
+	}
+	preempt_enable();
+	return done;
+}
+
+static __always_inline bool ve_put_cpu_fast(struct virt_enable_user *user)
+{
+	unsigned int refs, seen;
+	bool done = false;
+
+	preempt_disable();
+	refs = this_cpu_read(user->cpu->refs);
+	while (refs > 1) {
+		seen = this_cpu_cmpxchg(user->cpu->refs, refs, refs - 1);
+		if (seen == refs) {
+			done = true;
+			break;
+		}
+		refs = seen;
+	}
+	preempt_enable();
+	return done;
+}
+
+static int ve_get_cpu(struct virt_enable_user *user)
+{
+	int r = 0;
+
+	preempt_disable();
+	if (!ve_get_cpu_fast(user))
+		r = ve_get_cpu_slow(user);
+	preempt_enable();
 	return r;
 }
 
@@ -498,8 +625,13 @@ static unsigned int ve_put_cpu_refs(struct virt_enable_user *user,
 	struct ve_user_cpu *uc = this_cpu_ptr(user->cpu);
 	unsigned int dropped = min(count, uc->refs);
 
+	if (!dropped)
+		return 0;
 	uc->refs -= dropped;
-	*ve_cpu_count(vc, user) -= dropped;
+	if (!uc->refs) {
+		vc->nr_pinned--;
+		WRITE_ONCE(uc->ready, false);
+	}
 	ve_cpu_sync(vc, user, VE_WHY_REFERENCE);
 	return dropped;
 }
@@ -507,15 +639,29 @@ static unsigned int ve_put_cpu_refs(struct virt_enable_user *user,
 static int ve_put_cpu(struct virt_enable_user *user)
 {
 	unsigned long flags;
-	unsigned int dropped;
+	unsigned int dropped = 1;
 
-	local_irq_save(flags);
-	dropped = ve_put_cpu_refs(user, 1);
-	local_irq_restore(flags);
-	if (!dropped)
-		return -EINVAL;
-	ve_refs_release(1);
-	return 0;
+	preempt_disable();
+	if (!ve_put_cpu_fast(user)) {
+		local_irq_save(flags);
+		dropped = ve_put_cpu_refs(user, 1);
+		local_irq_restore(flags);
+	}
+	preempt_enable();
+	return dropped ? 0 : -EINVAL;
+}
+
+/*
+ * Behind the tracepoint's own static key: a lockdep kernel checks RCU at
+ * every call of a tracepoint, enabled or not, which would be most of what
+ * a fast path costs there.
+ */
+static __always_inline void ve_trace_ref(struct virt_enable_user *user,
+					 enum ve_ref_kind kind, bool get, int r)
+{
+	if (trace_virt_enable_ref_enabled())
+		trace_virt_enable_ref(user->name, kind, get,
+				      kind == VE_REF_CPU ? raw_smp_processor_id() : -1, r);
 }
 
 int ve_get(struct virt_enable_user *user, enum virt_enable_feature feature,
@@ -530,6 +676,8 @@ int ve_get(struct virt_enable_user *user, enum virt_enable_feature feature,
 		r = ve_get_cpu(user);
 		goto out;
 	}
+	if (kind == VE_REF_SYSTEM && ve_get_system_fast(user))
+		goto out;
 
 	cpus_read_lock();
 	mutex_lock(&ve_lock);
@@ -537,8 +685,7 @@ int ve_get(struct virt_enable_user *user, enum virt_enable_feature feature,
 	mutex_unlock(&ve_lock);
 	cpus_read_unlock();
 out:
-	trace_virt_enable_ref(user->name, kind, true,
-			      kind == VE_REF_CPU ? raw_smp_processor_id() : -1, r);
+	ve_trace_ref(user, kind, true, r);
 	return r;
 }
 EXPORT_SYMBOL_IF_KUNIT(ve_get);
@@ -553,15 +700,14 @@ int ve_put(struct virt_enable_user *user, enum virt_enable_feature feature,
 		r = -EPERM;
 	if (!r && kind == VE_REF_CPU)
 		r = ve_put_cpu(user);
-	if (!r && kind == VE_REF_SYSTEM) {
+	if (!r && kind == VE_REF_SYSTEM && !ve_put_system_fast(user)) {
 		cpus_read_lock();
 		mutex_lock(&ve_lock);
 		r = ve_put_system(user);
 		mutex_unlock(&ve_lock);
 		cpus_read_unlock();
 	}
-	trace_virt_enable_ref(user->name, kind, false,
-			      kind == VE_REF_CPU ? raw_smp_processor_id() : -1, r);
+	ve_trace_ref(user, kind, false, r);
 	return r;
 }
 EXPORT_SYMBOL_IF_KUNIT(ve_put);
@@ -669,53 +815,6 @@ static int ve_name_available(const char *name)
 	return nr_users < VE_MAX_USERS ? 0 : -EUSERS;
 }
 
-struct virt_enable_user *ve_register(const char *name,
-				     const struct virt_enable_user_ops *ops,
-				     void *data, unsigned int flags)
-{
-	struct virt_enable_user *user;
-	int r = 0;
-
-	if (!name || !ve_name_valid(name))
-		return ERR_PTR(-EINVAL);
-
-	user = kzalloc(sizeof(*user), GFP_KERNEL);
-	if (!user)
-		return ERR_PTR(-ENOMEM);
-	user->cpu = alloc_percpu(struct ve_user_cpu);
-	if (!user->cpu) {
-		kfree(user);
-		return ERR_PTR(-ENOMEM);
-	}
-	strscpy(user->name, name, sizeof(user->name));
-	user->ops = ops;
-	user->data = data;
-	user->flags = flags;
-
-	cpus_read_lock();
-	mutex_lock(&ve_lock);
-	if (!ve_running)
-		r = -ENODEV;
-	else if (ve_going_down)
-		r = -ESHUTDOWN;
-	else
-		r = ve_name_available(name);
-	if (!r && list_empty(&ve_users))
-		r = ve_arm();
-	if (!r)
-		list_add_tail_rcu(&user->node, &ve_users);
-	mutex_unlock(&ve_lock);
-	cpus_read_unlock();
-
-	if (r) {
-		free_percpu(user->cpu);
-		kfree(user);
-		return ERR_PTR(r);
-	}
-	return user;
-}
-EXPORT_SYMBOL_IF_KUNIT(ve_register);
-
 /**
  * virt_enable_register() - register a user of hardware virtualization
  * @name: what the user is called in the state views and in messages, e.g.
@@ -740,68 +839,77 @@ struct virt_enable_user *virt_enable_register(const char *name,
 					      const struct virt_enable_user_ops *ops,
 					      void *data)
 {
-	return ve_register(name, ops, data, 0);
+	struct virt_enable_user *user;
+	int r = 0;
+
+	if (!name || !ve_name_valid(name))
+		return ERR_PTR(-EINVAL);
+
+	user = kzalloc(sizeof(*user), GFP_KERNEL);
+	if (!user)
+		return ERR_PTR(-ENOMEM);
+	user->cpu = alloc_percpu(struct ve_user_cpu);
+	if (!user->cpu) {
+		kfree(user);
+		return ERR_PTR(-ENOMEM);
+	}
+	strscpy(user->name, name, sizeof(user->name));
+	user->ops = ops;
+	user->data = data;
+
+	cpus_read_lock();
+	mutex_lock(&ve_lock);
+	if (ve_feature == VIRT_ENABLE_NONE)
+		r = -ENODEV;
+	else if (ve_going_down)
+		r = -ESHUTDOWN;
+	else
+		r = ve_name_available(name);
+	if (!r && list_empty(&ve_users))
+		r = ve_arm();
+	if (!r) {
+		/*
+		 * One pin per user keeps the module while anything is held:
+		 * every reference belongs to a registered user, and
+		 * unregistering drops them all.
+		 */
+		__module_get(THIS_MODULE);
+		list_add_tail_rcu(&user->node, &ve_users);
+	}
+	mutex_unlock(&ve_lock);
+	cpus_read_unlock();
+
+	if (r) {
+		free_percpu(user->cpu);
+		kfree(user);
+		return ERR_PTR(r);
+	}
+	return user;
 }
 EXPORT_SYMBOL_GPL(virt_enable_register);
 
-struct ve_drop_call {
-	struct virt_enable_user *user;
-	atomic_t dropped;
-};
-
-static void ve_drop_cpu_refs_ipi(void *arg)
+static void ve_drop_cpu_refs_ipi(void *user)
 {
-	struct ve_drop_call *call = arg;
-
-	atomic_add(ve_put_cpu_refs(call->user, UINT_MAX), &call->dropped);
-}
-
-static unsigned int ve_user_cpu_refs(struct virt_enable_user *user)
-{
-	unsigned int refs = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		refs += per_cpu_ptr(user->cpu, cpu)->refs;
-	return refs;
+	ve_put_cpu_refs(user, UINT_MAX);
 }
 
 /*
- * Drop everything @user holds, permanent references included, and release
- * exactly as many module references as references were dropped.
+ * Drop everything @user holds, permanent references included.  With the
+ * hotplug lock held every CPU is online or dead, and ve_cpu_dead() has
+ * dropped what a dead CPU held: the online CPUs are all there is to drop.
  */
 static void ve_user_drop_all(struct virt_enable_user *user)
 {
-	struct ve_drop_call call = { .user = user, .dropped = ATOMIC_INIT(0) };
-	unsigned int dropped;
-	int cpu;
-
 	lockdep_assert_held(&ve_lock);
 
-	on_each_cpu(ve_drop_cpu_refs_ipi, &call, 1);
-	dropped = atomic_read(&call.dropped);
-
-	/* Offline CPUs run nothing: their counts can be fixed from here. */
-	for_each_possible_cpu(cpu) {
-		struct ve_user_cpu *uc = per_cpu_ptr(user->cpu, cpu);
-
-		if (cpu_online(cpu) || !uc->refs)
-			continue;
-		*ve_cpu_count(per_cpu_ptr(&ve_cpus, cpu), user) -= uc->refs;
-		dropped += uc->refs;
-		uc->refs = 0;
-		uc->active = false;
-	}
-
-	dropped += user->nr_refs + user->nr_permanent;
-	user->nr_refs = 0;
+	on_each_cpu(ve_drop_cpu_refs_ipi, user, 1);
+	atomic_set(&user->nr_refs, 0);
 	user->nr_permanent = 0;
 	if (user->system) {
 		ve_set_system(user, false);
 		if (ve_needs_broadcast(user))
 			ve_broadcast(VE_WHY_REFERENCE);
 	}
-	ve_refs_release(dropped);
 }
 
 /**
@@ -810,12 +918,11 @@ static void ve_user_drop_all(struct virt_enable_user *user)
  *
  * In-kernel users must put their per-CPU references before the CPU dies;
  * lifecycle.c reports those that did not, then calls this so that the
- * counts and the module references stay balanced.
+ * counts stay balanced.
  */
 void ve_cpu_forget_pinned(unsigned int cpu)
 {
 	struct virt_enable_user *user;
-	unsigned int dropped = 0;
 
 	lockdep_assert_held(&ve_lock);
 
@@ -823,13 +930,10 @@ void ve_cpu_forget_pinned(unsigned int cpu)
 		struct ve_user_cpu *uc = per_cpu_ptr(user->cpu, cpu);
 
 		uc->active = false;
-		if (ve_follows_online(user))
-			continue;
-		dropped += uc->refs;
+		uc->ready = false;
 		uc->refs = 0;
 	}
 	per_cpu_ptr(&ve_cpus, cpu)->nr_pinned = 0;
-	ve_refs_release(dropped);
 }
 
 /* Unregister @user, dropping what it holds; used by debugfs on close. */
@@ -848,6 +952,13 @@ void ve_unregister(struct virt_enable_user *user)
 	synchronize_rcu();
 	free_percpu(user->cpu);
 	kfree(user);
+
+	/*
+	 * The caller holds the module some other way while it calls here (it
+	 * imports our symbols, or it is one of our files), so this cannot be
+	 * the put that lets the module go while its code still runs.
+	 */
+	module_put(THIS_MODULE);
 }
 EXPORT_SYMBOL_IF_KUNIT(ve_unregister);
 
@@ -866,7 +977,7 @@ void virt_enable_unregister(struct virt_enable_user *user)
 		return;
 
 	mutex_lock(&ve_lock);
-	WARN(user->nr_refs || ve_user_cpu_refs(user),
+	WARN(atomic_read(&user->nr_refs) || ve_user_cpu_refs(user),
 	     "virt_enable: user \"%s\" unregistered with references held\n",
 	     user->name);
 	mutex_unlock(&ve_lock);
@@ -895,6 +1006,10 @@ EXPORT_SYMBOL_GPL(virt_enable_unregister);
 int virt_enable_get(struct virt_enable_user *user,
 		    enum virt_enable_feature feature)
 {
+	if (likely(feature == READ_ONCE(ve_feature) && ve_get_system_fast(user))) {
+		ve_trace_ref(user, VE_REF_SYSTEM, true, 0);
+		return 0;
+	}
 	return ve_get(user, feature, VE_REF_SYSTEM);
 }
 EXPORT_SYMBOL_GPL(virt_enable_get);
@@ -934,8 +1049,13 @@ EXPORT_SYMBOL_GPL(virt_enable_get_permanent);
 void virt_enable_put(struct virt_enable_user *user,
 		     enum virt_enable_feature feature)
 {
-	int r = ve_put(user, feature, VE_REF_SYSTEM);
+	int r;
 
+	if (likely(feature == READ_ONCE(ve_feature) && ve_put_system_fast(user))) {
+		ve_trace_ref(user, VE_REF_SYSTEM, false, 0);
+		return;
+	}
+	r = ve_put(user, feature, VE_REF_SYSTEM);
 	if (r)
 		atomic_long_inc(&ve_stats.refused_puts);
 	WARN_ONCE(r, "virt_enable: unbalanced put of %s by \"%s\" refused: %pe\n",
@@ -969,6 +1089,13 @@ EXPORT_SYMBOL_GPL(virt_enable_put);
 int virt_enable_get_cpu(struct virt_enable_user *user,
 			enum virt_enable_feature feature)
 {
+	/* The emergency path takes no locks; references never come from NMI. */
+	if (WARN_ON_ONCE(in_nmi()))
+		return -EPERM;
+	if (likely(feature == READ_ONCE(ve_feature) && ve_get_cpu_fast(user))) {
+		ve_trace_ref(user, VE_REF_CPU, true, 0);
+		return 0;
+	}
 	return ve_get(user, feature, VE_REF_CPU);
 }
 EXPORT_SYMBOL_GPL(virt_enable_get_cpu);
@@ -986,8 +1113,15 @@ EXPORT_SYMBOL_GPL(virt_enable_get_cpu);
 void virt_enable_put_cpu(struct virt_enable_user *user,
 			 enum virt_enable_feature feature)
 {
-	int r = ve_put(user, feature, VE_REF_CPU);
+	int r = -EPERM;
 
+	if (!WARN_ON_ONCE(in_nmi())) {
+		if (likely(feature == READ_ONCE(ve_feature) && ve_put_cpu_fast(user))) {
+			ve_trace_ref(user, VE_REF_CPU, false, 0);
+			return;
+		}
+		r = ve_put(user, feature, VE_REF_CPU);
+	}
 	if (r)
 		atomic_long_inc(&ve_stats.refused_puts);
 	WARN_ONCE(r, "virt_enable: unbalanced per-CPU put of %s by \"%s\" on CPU %u refused: %pe\n",
@@ -1005,7 +1139,7 @@ EXPORT_SYMBOL_GPL(virt_enable_put_cpu);
  */
 enum virt_enable_feature virt_enable_feature(void)
 {
-	return READ_ONCE(ve_running) ? ve_vendor->feature : VIRT_ENABLE_NONE;
+	return READ_ONCE(ve_feature);
 }
 EXPORT_SYMBOL_GPL(virt_enable_feature);
 
@@ -1046,7 +1180,7 @@ int ve_core_init(const struct ve_vendor_ops *vendor)
 	for_each_possible_cpu(cpu)
 		memset(per_cpu_ptr(&ve_cpus, cpu), 0, sizeof(struct ve_cpu));
 	r = ve_lifecycle_init();
-	WRITE_ONCE(ve_running, !r);
+	WRITE_ONCE(ve_feature, r ? VIRT_ENABLE_NONE : vendor->feature);
 	return r;
 }
 EXPORT_SYMBOL_IF_KUNIT(ve_core_init);
@@ -1062,10 +1196,9 @@ void ve_core_exit(void)
 {
 	int cpu;
 
-	WRITE_ONCE(ve_running, false);
+	WRITE_ONCE(ve_feature, VIRT_ENABLE_NONE);
 	ve_lifecycle_exit();
 	WARN_ON(!list_empty(&ve_users));
-	WARN_ON(atomic_read(&ve_nr_refs));
 	for_each_possible_cpu(cpu)
 		WARN_ON(per_cpu_ptr(&ve_cpus, cpu)->on);
 }

@@ -204,6 +204,8 @@ static int ve_vmx_enable_cpu(void)
 	u64 basic;
 	int r;
 
+	if (ve_vmx_cpu_is_on())
+		return -EBUSY;
 	if (!region) {
 		pr_err("CPU %u: no VMXON region\n", cpu);
 		return -ENOMEM;

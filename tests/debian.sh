@@ -13,6 +13,10 @@
 # What differs from the test kernels: no KUnit, no lockdep, modversions
 # and module signatures (ours are unsigned: the kernel taints, loads them).
 #
+# DEBIAN_SUITES, DEBIAN_CPUS and DEBIAN_APPEND replace the suites, the CPU
+# count (4) and add to the command line: tests/bench.sh runs the benchmark
+# on Debian's 6.12 this way, a production kernel (jump labels, no lockdep).
+#
 # Prints "PASS: ..." / "FAIL: ..." lines for tests/check.sh to count.
 set -uo pipefail
 . "$(dirname "$0")/vm/lib.sh"
@@ -26,7 +30,8 @@ run=${VE_RUN:-$VE_CACHE/run}
 # guest SERIES: the whole route for one series.
 guest() {
 	local series=$1 name=debian-$1-svm image release abi kdir build root t
-	local stage=$run/$name/stage suites=scenario,selftests,shutdown kvm_tree ko mods=()
+	local stage=$run/$name/stage suites=${DEBIAN_SUITES:-scenario,selftests,shutdown}
+	local kvm_tree ko mods=()
 
 	image=$("$vm/debian-kernel.sh" "$series") || { fail "$name: Debian's image downloads"; return; }
 	release=$(basename "$image"/lib/modules/*)
@@ -63,9 +68,10 @@ guest() {
 	cp "$VE_ROOT/tests/guest/init" "$stage/init"
 	cp "$VE_ROOT"/tests/guest/*.sh "$build/virt_enable_test" "$build/kvm_guest_test" "$stage/tests/"
 	mods+=("$(find "$root/tree" -name 'virt-enable.ko*' | head -n 1)")
-	mods+=("$build"/tests/modules/ve_probe.ko "$build"/tests/modules/ve_testuser.ko)
+	mods+=("$build"/tests/modules/ve_probe.ko "$build"/tests/modules/ve_testuser.ko
+	       "$build"/tests/modules/ve_bench.ko)
 	kvm_tree=$(cat "$VE_CACHE/dkms-kvm/$abi.tree" 2>/dev/null)
-	if [ -n "$kvm_tree" ] && [ -d "$kvm_tree" ]; then
+	if [ -z "${DEBIAN_SUITES:-}" ] && [ -n "$kvm_tree" ] && [ -d "$kvm_tree" ]; then
 		mkdir -p "$stage/dkms-kvm"
 		for ko in kvm kvm-amd kvm-intel; do
 			cp "$(find "$kvm_tree" -name "$ko.ko*" | head -n 1)" "$stage/dkms-kvm/"
@@ -83,9 +89,10 @@ guest() {
 	# Debian's kernel patches its text at run time (jump labels): single-
 	# threaded TCG, see boot.sh.
 	t=$SECONDS
-	if "$vm/boot.sh" qemu --tcg single --kernel "$image/boot/vmlinuz-$release" \
+	if "$vm/boot.sh" qemu --tcg single --cpus "${DEBIAN_CPUS:-4}" \
+		--kernel "$image/boot/vmlinuz-$release" \
 		--initrd "$run/$name/initramfs.cpio" --log "$run/$name.log" --timeout 900 \
-		--append "printk.devkmsg=on ve.panic_on_warn=1 ve.suites=$suites ve.feature=svm ve.kvm=none" \
+		--append "printk.devkmsg=on ve.panic_on_warn=1 ve.suites=$suites ve.feature=svm ve.kvm=none ${DEBIAN_APPEND:-}" \
 		>"$run/$name.out" 2>&1; then
 		pass "$name: Debian's $release boots in QEMU and runs to the end ($((SECONDS - t)) s)"
 	else
@@ -100,7 +107,9 @@ guest() {
 			fail "$name: suite $suite finished"
 		fi
 	done
-	if [ "$(grep -c 've_probe: shutdown: cpu [0-9]* svm off' "$run/$name.log")" = 4 ]; then
+	if [[ ,$suites, != *,shutdown,* ]]; then
+		:
+	elif [ "$(grep -c 've_probe: shutdown: cpu [0-9]* svm off' "$run/$name.log")" = 4 ]; then
 		pass "$name: poweroff with a reference held: svm off on all 4 CPUs (hardware)"
 	else
 		fail "$name: poweroff with a reference held: svm off on all 4 CPUs (hardware)"

@@ -54,7 +54,11 @@ struct ve_fake_cpu {
 	unsigned int emergencies;
 	unsigned int allocs;
 	unsigned int bad;	/* enabled twice or unallocated, disabled while off */
+	int watched_refs;	/* 1 + ve_fake_watched's system count at enable */
 };
+
+/* A user whose system-wide count every enable records. */
+static struct virt_enable_user *ve_fake_watched;
 
 static DEFINE_PER_CPU(struct ve_fake_cpu, ve_fake);
 
@@ -97,12 +101,16 @@ static int ve_fake_enable_cpu(void)
 	struct ve_fake_cpu *f = this_cpu_ptr(&ve_fake);
 
 	lockdep_assert_irqs_disabled();
+	if (f->foreign)
+		return -EBUSY;
 	if (f->fail_enable)
 		return f->fail_enable;
 	if (f->on || !f->allocated)
 		f->bad++;
 	f->on = true;
 	f->enables++;
+	if (READ_ONCE(ve_fake_watched))
+		f->watched_refs = 1 + atomic_read(&ve_fake_watched->nr_refs);
 	return 0;
 }
 
@@ -448,7 +456,7 @@ static void ve_test_first_get_last_put(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
 	ve_expect_all(test, true, 1, 0);
 	KUNIT_EXPECT_EQ(test, ve_stats.broadcasts, 1);
-	KUNIT_EXPECT_EQ(test, a->nr_refs, 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a->nr_refs), 2);
 	KUNIT_EXPECT_EQ(test, ve_nr_system_users, 2);
 
 	virt_enable_put(a, VE_FAKE_FEATURE);
@@ -474,7 +482,7 @@ static void ve_test_percpu_and_system(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, true), 0);
 	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, true), 0);
 	KUNIT_EXPECT_EQ(test, per_cpu_ptr(a->cpu, VE_TEST_CPU)->refs, 2);
-	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_pinned, 2);
+	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_pinned, 1);
 	for_each_online_cpu(cpu)
 		KUNIT_EXPECT_EQ_MSG(test, fake(cpu)->on, cpu == VE_TEST_CPU, "CPU %d", cpu);
 	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->enables, 1);
@@ -540,7 +548,7 @@ static void ve_test_rollback(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, fake(failing)->enables, 0);
 	KUNIT_EXPECT_EQ(test, fake(other)->disables, 0);
-	KUNIT_EXPECT_EQ(test, a->nr_refs, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a->nr_refs), 0);
 	KUNIT_EXPECT_FALSE(test, a->system);
 	KUNIT_EXPECT_EQ(test, ve_nr_system_users, 0);
 	KUNIT_EXPECT_EQ(test, ve_stats.rollbacks, 1);
@@ -596,7 +604,7 @@ static void ve_test_bad_put_refused(struct kunit *test)
 
 	if (put->holds)
 		KUNIT_ASSERT_EQ(test, ve_get(a, VE_FAKE_FEATURE, put->held), 0);
-	refs = a->nr_refs;
+	refs = atomic_read(&a->nr_refs);
 	permanent = a->nr_permanent;
 	held = ve_refs_held();
 
@@ -609,7 +617,7 @@ static void ve_test_bad_put_refused(struct kunit *test)
 		r = ve_put(a, put->feature, put->put);
 	}
 	KUNIT_EXPECT_EQ(test, r, put->error);
-	KUNIT_EXPECT_EQ(test, a->nr_refs, refs);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a->nr_refs), refs);
 	KUNIT_EXPECT_EQ(test, a->nr_permanent, permanent);
 	KUNIT_EXPECT_EQ(test, ve_refs_held(), held);
 	KUNIT_EXPECT_EQ(test, per_cpu_ptr(a->cpu, 0)->refs, 0);
@@ -629,7 +637,7 @@ static void ve_test_unbalanced_put_warns(struct kunit *test)
 	virt_enable_put(a, VE_FAKE_FEATURE);
 	virt_enable_put(a, VE_FAKE_FEATURE);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&ve_stats.refused_puts), 2);
-	KUNIT_EXPECT_EQ(test, a->nr_refs, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a->nr_refs), 0);
 	KUNIT_EXPECT_EQ(test, ve_nr_system_users, 0);
 	KUNIT_EXPECT_EQ(test, ve_refs_held(), 0);
 	ve_expect_all(test, false, 0, 0);
@@ -651,23 +659,203 @@ static void ve_test_permanent(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ve_refs_held(), 0);
 }
 
-/* The total of references is bounded across users, not only per user. */
+/*
+ * Every count is bounded, on the fast paths too: VE_MAX_REFS references of
+ * one kind per user, then -EOVERFLOW with nothing changed.
+ */
 static void ve_test_reference_bound(struct kunit *test)
 {
 	struct virt_enable_user *a = ve_test_user(test, "a", NULL, NULL);
 	struct virt_enable_user *b = ve_test_user(test, "b", NULL, NULL);
-	unsigned int saved = ve_max_refs;
+	unsigned int cpu, got = 0;
+	int r;
+
+	while (!(r = virt_enable_get(a, VE_FAKE_FEATURE)) && got <= VE_MAX_REFS)
+		got++;
+	KUNIT_EXPECT_EQ(test, r, -EOVERFLOW);
+	KUNIT_EXPECT_EQ(test, got, VE_MAX_REFS);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a->nr_refs), VE_MAX_REFS);
+	KUNIT_EXPECT_EQ(test, ve_stats.broadcasts, 1);
+
+	got = 0;
+	preempt_disable();
+	cpu = smp_processor_id();
+	while (!(r = virt_enable_get_cpu(b, VE_FAKE_FEATURE)) && got <= VE_MAX_REFS)
+		got++;
+	preempt_enable();
+	KUNIT_EXPECT_EQ(test, r, -EOVERFLOW);
+	KUNIT_EXPECT_EQ(test, got, VE_MAX_REFS);
+	KUNIT_EXPECT_EQ(test, per_cpu_ptr(b->cpu, cpu)->refs, VE_MAX_REFS);
+	KUNIT_EXPECT_EQ(test, ve_state(cpu)->nr_pinned, 1);
+}
+
+/*
+ * A user's second and later references on a CPU do no hardware work and
+ * start nobody; the last put, which no fast path may do, stops the user and
+ * turns the hardware off.
+ */
+static void ve_test_percpu_fast_paths(struct kunit *test)
+{
+	struct ve_log *log = ve_test_log(test);
+	struct virt_enable_user *a;
 	int i;
 
-	ve_max_refs = 4;
+	ve_test_need_cpu(test);
+	a = ve_test_recorder(test, 'a', log);
 	for (i = 0; i < 3; i++)
-		KUNIT_EXPECT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
-	KUNIT_EXPECT_EQ(test, virt_enable_get(b, VE_FAKE_FEATURE), 0);
-	KUNIT_EXPECT_EQ(test, virt_enable_get(b, VE_FAKE_FEATURE), -EOVERFLOW);
-	KUNIT_EXPECT_EQ(test, ve_test_cpu_ref(b, 0, true), -EOVERFLOW);
-	KUNIT_EXPECT_EQ(test, virt_enable_get_permanent(a, VE_FAKE_FEATURE), -EOVERFLOW);
-	KUNIT_EXPECT_EQ(test, ve_refs_held(), 4);
-	ve_max_refs = saved;
+		KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, true), 0);
+	KUNIT_EXPECT_EQ(test, per_cpu_ptr(a->cpu, VE_TEST_CPU)->refs, 3);
+	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_pinned, 1);
+	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->enables, 1);
+	KUNIT_EXPECT_EQ(test, ve_count(log, VE_EV_ENABLED, 'a'), 1);
+
+	for (i = 0; i < 2; i++) {
+		KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, false), 0);
+		KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
+		KUNIT_EXPECT_EQ(test, ve_count(log, VE_EV_DISABLING, 'a'), 0);
+	}
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, false), 0);
+	KUNIT_EXPECT_FALSE(test, fake(VE_TEST_CPU)->on);
+	KUNIT_EXPECT_FALSE(test, ve_state(VE_TEST_CPU)->on);
+	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_pinned, 0);
+	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->disables, 1);
+	KUNIT_EXPECT_EQ(test, ve_count(log, VE_EV_DISABLING, 'a'), 1);
+	KUNIT_EXPECT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->bad, 0);
+}
+
+/*
+ * A per-CPU reference taken where another user's system-wide reference has
+ * the hardware on already is still counted on its CPU, so that it outlives
+ * the system-wide one; also when it is dropped and taken again there, the
+ * hardware staying on in between.
+ */
+static void ve_test_percpu_under_system(struct kunit *test)
+{
+	struct virt_enable_user *a, *b;
+	int cpu;
+
+	ve_test_need_cpu(test);
+	a = ve_test_user(test, "a", NULL, NULL);
+	b = ve_test_user(test, "b", NULL, NULL);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(b, VE_TEST_CPU, true), 0);
+	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_pinned, 1);
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(b, VE_TEST_CPU, false), 0);
+	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_pinned, 0);
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(b, VE_TEST_CPU, true), 0);
+	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_pinned, 1);
+
+	virt_enable_put(a, VE_FAKE_FEATURE);
+	for_each_online_cpu(cpu)
+		KUNIT_EXPECT_EQ_MSG(test, fake(cpu)->on, cpu == VE_TEST_CPU,
+				    "CPU %d", cpu);
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(b, VE_TEST_CPU, false), 0);
+	ve_expect_all(test, false, 1, 1);
+}
+
+/*
+ * A user that holds a system-wide reference takes and drops more with no
+ * broadcast; its last put, never a fast one, turns the hardware off.
+ */
+static void ve_test_system_fast_paths(struct kunit *test)
+{
+	struct virt_enable_user *a = ve_test_user(test, "a", NULL, NULL);
+	int i;
+
+	for (i = 0; i < 4; i++)
+		KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a->nr_refs), 4);
+	KUNIT_EXPECT_EQ(test, ve_stats.broadcasts, 1);
+	for (i = 0; i < 3; i++)
+		virt_enable_put(a, VE_FAKE_FEATURE);
+	ve_expect_all(test, true, 1, 0);
+	KUNIT_EXPECT_EQ(test, ve_nr_system_users, 1);
+
+	virt_enable_put(a, VE_FAKE_FEATURE);
+	ve_expect_all(test, false, 1, 1);
+	KUNIT_EXPECT_EQ(test, ve_nr_system_users, 0);
+	KUNIT_EXPECT_EQ(test, ve_stats.broadcasts, 2);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ve_stats.refused_puts), 0);
+}
+
+/*
+ * The first system-wide get publishes its count only once every CPU is on:
+ * a get that sees it non-zero skips the lock and the broadcast.  Each CPU's
+ * enable records the count it could see then.
+ */
+static void ve_test_system_count_published_after(struct kunit *test)
+{
+	struct virt_enable_user *a = ve_test_user(test, "a", NULL, NULL);
+	int cpu;
+
+	WRITE_ONCE(ve_fake_watched, a);
+	KUNIT_EXPECT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	WRITE_ONCE(ve_fake_watched, NULL);
+	for_each_online_cpu(cpu)
+		KUNIT_EXPECT_EQ_MSG(test, fake(cpu)->watched_refs, 1,
+				    "CPU %d: the count an enable saw, plus one", cpu);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a->nr_refs), 1);
+	virt_enable_put(a, VE_FAKE_FEATURE);
+}
+
+/*
+ * A resume that fails leaves the CPU off with per-CPU references still
+ * counted: a further get on it must not take the fast path, which would
+ * return with the hardware off, but bring the CPU back.
+ */
+static void ve_test_fast_get_after_failed_resume(struct kunit *test)
+{
+	struct ve_log *log = ve_test_log(test);
+	struct virt_enable_user *b, *c;
+	bool off_after_resume, on_after_get;
+	int first, suspended, again;
+	unsigned int cpu;
+
+	b = ve_test_recorder(test, 'b', log);
+	c = ve_test_user(test, "c", NULL, NULL);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(b, VE_FAKE_FEATURE), 0);
+
+	local_irq_disable();
+	cpu = smp_processor_id();
+	first = ve_get(c, VE_FAKE_FEATURE, VE_REF_CPU);
+	suspended = ve_suspend();
+	ve_rec(b)->fail_cpu = cpu;
+	if (!suspended)
+		ve_resume();
+	off_after_resume = !fake(cpu)->on;
+	ve_rec(b)->fail_cpu = -1;
+	again = ve_get(c, VE_FAKE_FEATURE, VE_REF_CPU);
+	on_after_get = fake(cpu)->on;
+	local_irq_enable();
+
+	KUNIT_EXPECT_EQ(test, first, 0);
+	KUNIT_ASSERT_EQ(test, suspended, 0);
+	KUNIT_EXPECT_TRUE(test, off_after_resume);
+	KUNIT_EXPECT_EQ(test, again, 0);
+	KUNIT_EXPECT_TRUE(test, on_after_get);
+	KUNIT_EXPECT_TRUE(test, per_cpu_ptr(b->cpu, cpu)->active);
+	KUNIT_EXPECT_EQ(test, per_cpu_ptr(c->cpu, cpu)->refs, 2);
+	KUNIT_EXPECT_EQ(test, fake(cpu)->bad, 0);
+}
+
+static void ve_crash(struct kunit *test);
+
+/* Once the system is going down, held references do not let a get through. */
+static void ve_test_fast_paths_going_down(struct kunit *test)
+{
+	struct virt_enable_user *a;
+
+	ve_test_need_cpu(test);
+	a = ve_test_user(test, "a", NULL, NULL);
+	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, true), 0);
+
+	ve_crash(test);
+	KUNIT_EXPECT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, true), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a->nr_refs), 1);
+	KUNIT_EXPECT_EQ(test, per_cpu_ptr(a->cpu, VE_TEST_CPU)->refs, 1);
 }
 
 static void ve_test_user_bound(struct kunit *test)
@@ -951,25 +1139,6 @@ static void ve_test_cpu_dies_holding(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, add_cpu(VE_TEST_CPU), 0);
 }
 
-/* debugfs holders follow the CPU: off while it is offline, back after. */
-static void ve_test_follow_online(struct kunit *test)
-{
-	struct virt_enable_user *d;
-
-	ve_test_need_cpu(test);
-	d = ve_register("follower", NULL, NULL, VE_USER_FOLLOW_ONLINE);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, d);
-	kunit_alloc_resource(test, ve_test_user_init, ve_test_user_free, GFP_KERNEL, d);
-
-	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(d, VE_TEST_CPU, true), 0);
-	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
-	KUNIT_EXPECT_FALSE(test, fake(VE_TEST_CPU)->on);
-	KUNIT_EXPECT_EQ(test, per_cpu_ptr(d->cpu, VE_TEST_CPU)->refs, 1);
-	KUNIT_ASSERT_EQ(test, add_cpu(VE_TEST_CPU), 0);
-	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
-	KUNIT_EXPECT_EQ(test, fake(VE_TEST_CPU)->enables, 2);
-}
-
 static void ve_test_wrong_feature(struct kunit *test)
 {
 	struct virt_enable_user *a = ve_test_user(test, "a", NULL, NULL);
@@ -979,7 +1148,7 @@ static void ve_test_wrong_feature(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, virt_enable_get_cpu(a, VE_FAKE_OTHER), -EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, ve_put(a, VE_FAKE_OTHER, VE_REF_SYSTEM), -EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, virt_enable_feature(), VE_FAKE_FEATURE);
-	KUNIT_EXPECT_EQ(test, a->nr_refs + a->nr_permanent, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a->nr_refs) + a->nr_permanent, 0);
 	ve_expect_all(test, false, 0, 0);
 }
 
@@ -1341,7 +1510,7 @@ static void ve_test_emergency(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ve_count(log, VE_EV_EMERGENCY, 'a'), num_online_cpus());
 	KUNIT_EXPECT_TRUE(test, virt_enable_rebooting());
 	/* Regardless of counts: every reference is still held... */
-	KUNIT_EXPECT_EQ(test, a->nr_refs, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a->nr_refs), 1);
 	KUNIT_EXPECT_EQ(test, per_cpu_ptr(b->cpu, VE_TEST_CPU)->refs, 1);
 	/* ...and nothing turns the hardware back on. */
 	KUNIT_EXPECT_EQ(test, virt_enable_get(b, VE_FAKE_FEATURE), -ESHUTDOWN);
@@ -1829,16 +1998,20 @@ static void ve_test_real_disable_after_foreign_off(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, call.on_after);
 }
 
-/* Unregistering drops exactly the module references its references took. */
+/*
+ * Unregistering drops every reference of every kind, and the one module
+ * reference each user holds.
+ */
 static void ve_test_unregister_balance(struct kunit *test)
 {
 	struct virt_enable_user *a, *d;
 	int before = ve_module_refs();
+	int cpu;
 
 	ve_test_need_cpu(test);
 	a = virt_enable_register("a", NULL, NULL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
-	d = ve_register("d", NULL, NULL, VE_USER_FOLLOW_ONLINE);
+	d = virt_enable_register("d", NULL, NULL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, d);
 	KUNIT_ASSERT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
 	KUNIT_ASSERT_EQ(test, virt_enable_get_permanent(a, VE_FAKE_FEATURE), 0);
@@ -1846,17 +2019,18 @@ static void ve_test_unregister_balance(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, true), 0);
 	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(d, VE_TEST_CPU, true), 0);
 	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(d, VE_TEST_CPU, true), 0);
-	/* d's references outlive the CPU's online life, waiting offline. */
-	KUNIT_ASSERT_EQ(test, ve_test_cpu_ref(a, VE_TEST_CPU, false), 0);
-	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
-	KUNIT_EXPECT_EQ(test, ve_refs_held(), 5);
+	KUNIT_EXPECT_EQ(test, ve_refs_held(), 6);
+	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_pinned, 2);
 	if (before >= 0)
-		KUNIT_EXPECT_EQ(test, ve_module_refs(), before + 5);
+		KUNIT_EXPECT_EQ(test, ve_module_refs(), before + 2);
 
 	ve_unregister(d);
+	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_pinned, 1);
 	ve_unregister(a);
 	KUNIT_EXPECT_EQ(test, ve_refs_held(), 0);
-	KUNIT_EXPECT_EQ(test, ve_state(VE_TEST_CPU)->nr_follow, 0);
+	for_each_possible_cpu(cpu)
+		KUNIT_EXPECT_EQ_MSG(test, ve_state(cpu)->nr_pinned, 0, "CPU %d", cpu);
+	ve_expect_all(test, false, 1, 1);
 	if (before >= 0)
 		KUNIT_EXPECT_EQ(test, ve_module_refs(), before);
 }
@@ -2049,10 +2223,11 @@ struct ve_fake_tdx {
 	bool platform;
 	int fail_cpu;		/* the per-CPU init fails there when >= 0 */
 	int fail_enable;
-	unsigned int cpu_calls;
-	unsigned int cpu_inits;
+	/* Counted from every CPU at once, as a broadcast runs the inits. */
+	atomic_t cpu_calls;
+	atomic_t cpu_inits;
 	unsigned int enables;
-	unsigned int order_errors;
+	atomic_t order_errors;
 	struct ve_log *log;
 };
 
@@ -2069,15 +2244,15 @@ static int ve_fake_tdx_cpu_enable(void)
 	unsigned int cpu = smp_processor_id();
 
 	if (!irqs_disabled() || !fake(cpu)->on)
-		ve_tdx.order_errors++;
-	ve_tdx.cpu_calls++;
+		atomic_inc(&ve_tdx.order_errors);
+	atomic_inc(&ve_tdx.cpu_calls);
 	/* As the real one: a CPU initialized once stays so until reboot. */
 	if (this_cpu_read(ve_tdx_cpu_done))
 		return 0;
 	if (ve_tdx.fail_cpu == cpu)
 		return -EIO;
 	this_cpu_write(ve_tdx_cpu_done, true);
-	ve_tdx.cpu_inits++;
+	atomic_inc(&ve_tdx.cpu_inits);
 	ve_record(ve_tdx.log, 't', VE_EV_ENABLED, cpu);
 	return 0;
 }
@@ -2088,7 +2263,7 @@ static int ve_fake_tdx_enable(void)
 
 	for_each_online_cpu(cpu)
 		if (!per_cpu(ve_tdx_cpu_done, cpu))
-			ve_tdx.order_errors++;
+			atomic_inc(&ve_tdx.order_errors);
 	ve_tdx.enables++;
 	return ve_tdx.fail_enable;
 }
@@ -2134,8 +2309,8 @@ static void ve_test_tdx_bringup(struct kunit *test)
 	ve_test_tdx_setup(test, true);
 	KUNIT_ASSERT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
 	KUNIT_EXPECT_TRUE(test, ve_tdx_active());
-	KUNIT_EXPECT_EQ(test, ve_tdx.order_errors, 0);
-	KUNIT_EXPECT_EQ(test, ve_tdx.cpu_inits, num_online_cpus());
+	KUNIT_EXPECT_EQ(test, atomic_read(&ve_tdx.order_errors), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ve_tdx.cpu_inits), num_online_cpus());
 	KUNIT_EXPECT_EQ(test, ve_tdx.enables, 1);
 	ve_expect_all(test, true, 1, 0);
 	tdx = ve_tdx_find_user();
@@ -2162,7 +2337,7 @@ static void ve_test_tdx_permanent(struct kunit *test)
 	virt_enable_put(a, VE_FAKE_FEATURE);
 	ve_unregister(a);
 	ve_expect_all(test, true, 1, 0);
-	KUNIT_EXPECT_EQ(test, ve_tdx.cpu_inits, num_online_cpus());
+	KUNIT_EXPECT_EQ(test, atomic_read(&ve_tdx.cpu_inits), num_online_cpus());
 	KUNIT_EXPECT_TRUE(test, ve_tdx_active());
 }
 
@@ -2185,16 +2360,16 @@ static void ve_test_tdx_cpu_online_later(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, add_cpu(VE_TEST_CPU), 0);
 	KUNIT_EXPECT_GE(test, ve_find(ve_tdx.log, 0, VE_EV_ENABLED, 't', VE_TEST_CPU), 0);
 	KUNIT_EXPECT_TRUE(test, per_cpu(ve_tdx_cpu_done, VE_TEST_CPU));
-	KUNIT_EXPECT_EQ(test, ve_tdx.cpu_inits, num_online_cpus());
-	KUNIT_EXPECT_EQ(test, ve_tdx.order_errors, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ve_tdx.cpu_inits), num_online_cpus());
+	KUNIT_EXPECT_EQ(test, atomic_read(&ve_tdx.order_errors), 0);
 	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
 
 	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
-	calls = ve_tdx.cpu_calls;
+	calls = atomic_read(&ve_tdx.cpu_calls);
 	KUNIT_ASSERT_EQ(test, add_cpu(VE_TEST_CPU), 0);
-	KUNIT_EXPECT_EQ(test, ve_tdx.cpu_calls, calls + 1);
-	KUNIT_EXPECT_EQ(test, ve_tdx.cpu_inits, num_online_cpus());
-	KUNIT_EXPECT_EQ(test, ve_tdx.order_errors, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ve_tdx.cpu_calls), calls + 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ve_tdx.cpu_inits), num_online_cpus());
+	KUNIT_EXPECT_EQ(test, atomic_read(&ve_tdx.order_errors), 0);
 	KUNIT_EXPECT_TRUE(test, fake(VE_TEST_CPU)->on);
 }
 
@@ -2259,7 +2434,7 @@ static void ve_test_tdx_off(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_OFF), 0);
 	KUNIT_EXPECT_FALSE(test, ve_tdx_active());
 	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
-	KUNIT_EXPECT_EQ(test, ve_tdx.cpu_inits, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ve_tdx.cpu_inits), 0);
 	ve_expect_all(test, false, 0, 0);
 }
 
@@ -2270,7 +2445,7 @@ static void ve_test_tdx_no_platform(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
 	KUNIT_EXPECT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_ON), -ENODEV);
 	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
-	KUNIT_EXPECT_EQ(test, ve_tdx.cpu_inits, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ve_tdx.cpu_inits), 0);
 	ve_expect_all(test, false, 0, 0);
 }
 
@@ -2282,6 +2457,12 @@ static struct kunit_case ve_test_cases[] = {
 	KUNIT_CASE(ve_test_unbalanced_put_warns),
 	KUNIT_CASE(ve_test_permanent),
 	KUNIT_CASE(ve_test_reference_bound),
+	KUNIT_CASE(ve_test_percpu_fast_paths),
+	KUNIT_CASE(ve_test_percpu_under_system),
+	KUNIT_CASE(ve_test_system_fast_paths),
+	KUNIT_CASE(ve_test_system_count_published_after),
+	KUNIT_CASE(ve_test_fast_get_after_failed_resume),
+	KUNIT_CASE(ve_test_fast_paths_going_down),
 	KUNIT_CASE(ve_test_user_bound),
 	KUNIT_CASE(ve_test_duplicate_name),
 	KUNIT_CASE(ve_test_not_running),
@@ -2289,7 +2470,6 @@ static struct kunit_case ve_test_cases[] = {
 	KUNIT_CASE(ve_test_failing_callback),
 	KUNIT_CASE(ve_test_percpu_from_hotplug),
 	KUNIT_CASE(ve_test_cpu_dies_holding),
-	KUNIT_CASE(ve_test_follow_online),
 	KUNIT_CASE(ve_test_wrong_feature),
 	KUNIT_CASE(ve_test_foreign_owner),
 	KUNIT_CASE(ve_test_kvm_policy),

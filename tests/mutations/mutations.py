@@ -49,14 +49,51 @@ M = {
     "\t    !f->kernel_enables_vmx)",
     "\t    false && !f->kernel_enables_vmx)",
     "kunit: ve_test_vmx_check: no CONFIG_KVM_INTEL, locked without VMX"),
- "drop_offline_uncounted": ("virt_enable.c",
-    "\tper_cpu_ptr(&ve_cpus, cpu)->nr_pinned = 0;\n\tve_refs_release(dropped);\n",
-    "\tper_cpu_ptr(&ve_cpus, cpu)->nr_pinned = 0;\n",
-    "kunit: ve_test_unregister_balance"),
+ # The fast paths (issue 20), each against the deliberate interleaving or
+ # bound its KUnit case sets up.
  "refs_unbounded": ("virt_enable.c",
-    "\tif (atomic_inc_return(&ve_nr_refs) <= ve_max_refs) {",
-    "\tif (atomic_inc_return(&ve_nr_refs) || ve_max_refs) {",
-    "kunit: ve_test_reference_bound"),
+    "\t\tif (refs <= 0 || refs >= VE_MAX_REFS || READ_ONCE(ve_going_down))\n",
+    "\t\tif (refs <= 0 || READ_ONCE(ve_going_down))\n",
+    "kunit: ve_test_reference_bound",
+    [("\tif ((permanent ? user->nr_permanent : atomic_read(&user->nr_refs)) >=\n\t    VE_MAX_REFS)\n",
+      "\tif (permanent && user->nr_permanent >= VE_MAX_REFS)\n")]),
+ "cpu_refs_unbounded": ("virt_enable.c",
+    "\twhile (refs - 1 < VE_MAX_REFS - 1 && this_cpu_read(user->cpu->ready)) {\n",
+    "\twhile (refs && this_cpu_read(user->cpu->ready)) {\n",
+    "kunit: ve_test_reference_bound",
+    [("\telse if (uc->refs >= VE_MAX_REFS)\n\t\tr = -EOVERFLOW;\n", "")]),
+ # The check before the increment: a fast get from zero, where the last
+ # put left its user ready (the hardware staying on for another user).
+ "fast_get_from_zero": ("virt_enable.c",
+    "\twhile (refs - 1 < VE_MAX_REFS - 1 && this_cpu_read(user->cpu->ready)) {\n",
+    "\twhile (refs < VE_MAX_REFS && this_cpu_read(user->cpu->ready)) {\n",
+    "kunit: ve_test_percpu_under_system",
+    [("\t\tvc->nr_pinned--;\n\t\tWRITE_ONCE(uc->ready, false);\n", "\t\tvc->nr_pinned--;\n")]),
+ "fast_put_reaches_zero": ("virt_enable.c",
+    "\twhile (refs > 1) {\n", "\twhile (refs > 0) {\n",
+    "kunit: ve_test_percpu_fast_paths"),
+ "system_fast_put_reaches_zero": ("virt_enable.c",
+    "\t\tif (refs <= 1)\n\t\t\treturn false;\n",
+    "\t\tif (refs <= 0)\n\t\t\treturn false;\n",
+    "kunit: ve_test_system_fast_paths"),
+ # The system-wide count published before the broadcast that backs it.
+ "system_count_published_early": ("virt_enable.c",
+    "\tif (!user->system) {\n\t\tve_set_system(user, true);\n",
+    "\tif (!permanent)\n\t\tatomic_inc(&user->nr_refs);\n\tif (!user->system) {\n\t\tve_set_system(user, true);\n",
+    "kunit: ve_test_system_count_published_after",
+    [("\telse\n\t\tatomic_inc(&user->nr_refs);\n", "")]),
+ # A fast get that trusts a held count after a failed resume: the CPU
+ # going off leaves its users ready.
+ "fast_get_ignores_hw": ("virt_enable.c",
+    "\tve_cpu_unready();\n\tWRITE_ONCE(vc->on, false);\n\tbarrier();\n\tr = ve_vendor->disable_cpu();",
+    "\tWRITE_ONCE(vc->on, false);\n\tbarrier();\n\tr = ve_vendor->disable_cpu();",
+    "kunit: ve_test_fast_get_after_failed_resume"),
+ # A system-wide fast get once the machine is going down, whose crash
+ # turned every CPU off.
+ "system_fast_get_while_going_down": ("virt_enable.c",
+    "\t\tif (refs <= 0 || refs >= VE_MAX_REFS || READ_ONCE(ve_going_down))\n",
+    "\t\tif (refs <= 0 || refs >= VE_MAX_REFS)\n",
+    "kunit: ve_test_fast_paths_going_down"),
  "veto_untold": ("lifecycle.c",
     "\t\t\t       user->name, ERR_PTR(r));\n\t\t\tve_users_resume();\n",
     "\t\t\t       user->name, ERR_PTR(r));\n",
@@ -69,8 +106,8 @@ M = {
     'debugfs_create_file("state", 0400,', 'debugfs_create_file("state", 0444,',
     "selftests: ve.unprivileged_denied"),
  "tdx_cpu_init_before_vmxon": ("tdx_hooks.c",
-    "\tuser = ve_register(\"tdx\", &ve_tdx_user_ops, NULL, 0);",
-    "\ton_each_cpu(ve_tdx_early, NULL, 1);\n\tuser = ve_register(\"tdx\", &ve_tdx_user_ops, NULL, 0);",
+    "\tuser = virt_enable_register(\"tdx\", &ve_tdx_user_ops, NULL);",
+    "\ton_each_cpu(ve_tdx_early, NULL, 1);\n\tuser = virt_enable_register(\"tdx\", &ve_tdx_user_ops, NULL);",
     "kunit: ve_test_tdx_bringup",
     [("static const struct virt_enable_user_ops ve_tdx_user_ops",
       "static void ve_tdx_early(void *info)\n{\n\tve_tdx_cpu_enabled(smp_processor_id(), NULL);\n}\n\nstatic const struct virt_enable_user_ops ve_tdx_user_ops")]),
@@ -103,7 +140,7 @@ M = {
     "kunit: ve_test_resume_failure_recovers: a per-CPU get on that CPU"),
  # Built in, a failed initialization leaves the exports live.
  "api_live_after_failed_init": ("virt_enable.c",
-    "\tif (!ve_running)\n\t\tr = -ENODEV;\n\telse if (ve_going_down)",
+    "\tif (ve_feature == VIRT_ENABLE_NONE)\n\t\tr = -ENODEV;\n\telse if (ve_going_down)",
     "\tif (ve_going_down)",
     "kunit: ve_test_not_running"),
  # The emergency path gives up in NMI context, where a crash runs it on
@@ -272,9 +309,8 @@ for _name, (_m, _suite, _guest, _holds) in LIFECYCLE.items():
 # the STARTING section.  The KUnit test takes KVM's step, so only on 6.1
 # (the in-tree modular test kernel, in QEMU) can it see this.
 M["percpu_refuses_starting"] = ("virt_enable.c",
-    "\telse if (vc->suspended || (ve_follows_online(user) && !vc->online))\n",
-    "\telse if (vc->suspended || (ve_follows_online(user) && !vc->online) ||\n"
-    "\t\t !cpu_online(smp_processor_id()))\n",
+    "\telse if (vc->suspended)\n",
+    "\telse if (vc->suspended || !cpu_online(smp_processor_id()))\n",
     "kunit: ve_test_percpu_from_hotplug")
 GUEST["percpu_refuses_starting"] = "6.1 qemu svm 4 full"
 
