@@ -8,6 +8,9 @@
  *     register NAME [veto] [emergency]   a user; "veto" vetoes suspends,
  *                                        "emergency" logs its emergencies
  *     get NAME | put NAME                a system-wide reference
+ *     hammer NAME MS                     per-CPU references from threads
+ *                                        and interrupts, see ve_tu_hammer()
+ *     hammer-stop                        wait for the hammer to end
  *     unregister NAME
  *   reading it lists the users with what their callbacks counted.
  *
@@ -20,6 +23,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
@@ -41,6 +47,7 @@ struct ve_tu {
 	u8 seen[NR_CPUS];	/* per CPU: 0 no emergency yet, 1 it saw off, 2 on */
 	unsigned int refs;
 	atomic_t enabled, disabling, suspends, resumes, emergencies;
+	atomic_t hammer_gets, hammer_irq_gets, hammer_bad, hammer_errors;
 };
 
 static struct ve_tu ve_tus[VE_TU_MAX];
@@ -122,6 +129,138 @@ static const struct virt_enable_user_ops ve_tu_ops = {
 	.emergency = ve_tu_emergency,
 };
 
+/*
+ * "hammer NAME MS": for MS milliseconds, take and drop per-CPU references
+ * as NAME from process context (a kthread per online CPU, unbound, each
+ * holding its reference across a short delay) and from interrupt context
+ * (a pinned hrtimer per online CPU, every 50 us, nesting a get and put
+ * inside whatever the interrupted kthread holds), checking after every
+ * successful get that the hardware is on where the caller runs.  It runs
+ * in the background (a writer blocked here would hold up the freezer of a
+ * suspend); "hammer-stop" waits for it to end and logs the counts, which
+ * are also on the user's line.
+ */
+#define VE_TU_HAMMER_PERIOD_NS	(50 * NSEC_PER_USEC)
+#define VE_TU_LINGER_US		20	/* a thread holds its reference */
+
+struct ve_tu_hammer {
+	struct ve_tu *tu;
+	unsigned long until;	/* jiffies */
+	struct hrtimer timer;
+	struct task_struct *thread;
+};
+
+static DEFINE_PER_CPU(struct ve_tu_hammer, ve_tu_hammers);
+static struct ve_tu *ve_tu_hammering;	/* under ve_tu_lock */
+
+/* One get, the check, one put, on this CPU; preemption disabled. */
+static void ve_tu_hammer_once(struct ve_tu *tu, bool irq, bool linger)
+{
+	enum virt_enable_feature f = virt_enable_feature();
+	int r = virt_enable_get_cpu(tu->user, f);
+
+	if (r) {
+		atomic_inc(&tu->hammer_errors);
+		return;
+	}
+	if (linger)
+		udelay(VE_TU_LINGER_US);
+	if (!ve_tu_hw_on())
+		atomic_inc(&tu->hammer_bad);
+	atomic_inc(irq ? &tu->hammer_irq_gets : &tu->hammer_gets);
+	virt_enable_put_cpu(tu->user, f);
+}
+
+static enum hrtimer_restart ve_tu_hammer_tick(struct hrtimer *timer)
+{
+	struct ve_tu_hammer *h = container_of(timer, struct ve_tu_hammer, timer);
+
+	ve_tu_hammer_once(h->tu, true, false);
+	if (time_after(jiffies, h->until))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, ns_to_ktime(VE_TU_HAMMER_PERIOD_NS));
+	return HRTIMER_RESTART;
+}
+
+static int ve_tu_hammer_thread(void *data)
+{
+	struct ve_tu_hammer *h = data;
+
+	while (!kthread_should_stop()) {
+		if (time_after(jiffies, h->until)) {
+			msleep(20);
+			continue;
+		}
+		preempt_disable();
+		ve_tu_hammer_once(h->tu, false, true);
+		preempt_enable();
+		cond_resched();
+	}
+	return 0;
+}
+
+static void ve_tu_hammer_arm(void *unused)
+{
+	struct ve_tu_hammer *h = this_cpu_ptr(&ve_tu_hammers);
+
+	hrtimer_start(&h->timer, ns_to_ktime(VE_TU_HAMMER_PERIOD_NS),
+		      HRTIMER_MODE_REL_PINNED);
+}
+
+static void ve_tu_hammer_stop(void)
+{
+	struct ve_tu *tu = ve_tu_hammering;
+	int cpu;
+
+	if (!tu)
+		return;
+	for_each_possible_cpu(cpu) {
+		struct ve_tu_hammer *h = per_cpu_ptr(&ve_tu_hammers, cpu);
+
+		WRITE_ONCE(h->until, jiffies - 1);
+		if (h->thread)
+			kthread_stop(h->thread);
+		h->thread = NULL;
+		hrtimer_cancel(&h->timer);
+	}
+	ve_tu_hammering = NULL;
+	pr_info("hammer %s: %d gets in threads, %d in interrupts, %d with the hardware off, %d refused\n",
+		tu->name, atomic_read(&tu->hammer_gets), atomic_read(&tu->hammer_irq_gets),
+		atomic_read(&tu->hammer_bad), atomic_read(&tu->hammer_errors));
+}
+
+static int ve_tu_hammer(struct ve_tu *tu, unsigned int ms)
+{
+	unsigned long until = jiffies + msecs_to_jiffies(ms);
+	int cpu;
+
+	if (ve_tu_hammering)
+		return -EBUSY;
+	ve_tu_hammering = tu;
+	for_each_possible_cpu(cpu) {
+		struct ve_tu_hammer *h = per_cpu_ptr(&ve_tu_hammers, cpu);
+
+		h->tu = tu;
+		h->until = until;
+		h->thread = NULL;
+		hrtimer_init(&h->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
+		h->timer.function = ve_tu_hammer_tick;
+	}
+	for_each_online_cpu(cpu) {
+		struct ve_tu_hammer *h = per_cpu_ptr(&ve_tu_hammers, cpu);
+		struct task_struct *t;
+
+		t = kthread_run(ve_tu_hammer_thread, h, "ve_hammer/%d", cpu);
+		if (IS_ERR(t)) {
+			ve_tu_hammer_stop();
+			return PTR_ERR(t);
+		}
+		h->thread = t;
+	}
+	on_each_cpu(ve_tu_hammer_arm, NULL, 1);
+	return 0;
+}
+
 static struct ve_tu *ve_tu_find(const char *name)
 {
 	int i;
@@ -165,6 +304,8 @@ static int ve_tu_register(char *args)
 
 static void ve_tu_unregister(struct ve_tu *tu)
 {
+	if (ve_tu_hammering == tu)
+		ve_tu_hammer_stop();
 	while (tu->refs) {
 		virt_enable_put(tu->user, virt_enable_feature());
 		tu->refs--;
@@ -191,6 +332,16 @@ static ssize_t ve_tu_write(struct file *file, const char __user *ubuf,
 	mutex_lock(&ve_tu_lock);
 	if (!strcmp(verb, "register")) {
 		r = args ? ve_tu_register(args) : -EINVAL;
+	} else if (!strcmp(verb, "hammer-stop")) {
+		ve_tu_hammer_stop();
+		r = 0;
+	} else if (!strcmp(verb, "hammer")) {
+		char *name = strsep(&args, " ");
+		unsigned int ms;
+
+		tu = name ? ve_tu_find(name) : NULL;
+		r = tu && args && !kstrtouint(args, 10, &ms) && ms && ms <= 600000 ?
+			ve_tu_hammer(tu, ms) : -EINVAL;
 	} else {
 		tu = args ? ve_tu_find(args) : NULL;
 		r = tu ? 0 : -EINVAL;
@@ -220,10 +371,12 @@ static int ve_tu_show(struct seq_file *m, void *unused)
 
 		if (!tu->user)
 			continue;
-		seq_printf(m, "%s refs %u enabled %d disabling %d suspends %d resumes %d emergencies %d\n",
+		seq_printf(m, "%s refs %u enabled %d disabling %d suspends %d resumes %d emergencies %d hammer_gets %d hammer_irq_gets %d hammer_bad %d hammer_errors %d\n",
 			   tu->name, tu->refs, atomic_read(&tu->enabled),
 			   atomic_read(&tu->disabling), atomic_read(&tu->suspends),
-			   atomic_read(&tu->resumes), atomic_read(&tu->emergencies));
+			   atomic_read(&tu->resumes), atomic_read(&tu->emergencies),
+			   atomic_read(&tu->hammer_gets), atomic_read(&tu->hammer_irq_gets),
+			   atomic_read(&tu->hammer_bad), atomic_read(&tu->hammer_errors));
 	}
 	mutex_unlock(&ve_tu_lock);
 	return 0;
