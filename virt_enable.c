@@ -542,11 +542,11 @@ out:
 /*
  * The per-CPU fast paths: with preemption disabled, one cmpxchg on this
  * CPU's count of @user, which no other CPU writes while this one runs
- * (ve_user_drop_all() and ve_cpu_forget_pinned() touch it only while it is
- * offline).  this_cpu_cmpxchg() cannot be split by an interrupt on this
- * CPU, so a get or put from interrupt context between the checks and the
- * cmpxchg changes the count, fails the cmpxchg and makes this one look
- * again; it needs no interrupts disabled.
+ * (ve_cpu_forget_pinned() touches it only once this CPU is dead).
+ * this_cpu_cmpxchg() cannot be split by an interrupt on this CPU, so a get
+ * or put from interrupt context between the checks and the cmpxchg changes
+ * the count, fails the cmpxchg and makes this one look again; it needs no
+ * interrupts disabled.
  *
  * A get takes the fast path only where @user already holds a reference
  * here (1 to VE_MAX_REFS - 1 of them, one compare) and is ready: a slow
@@ -557,16 +557,16 @@ out:
  * under a held reference only for going down (shutdown, and the emergency
  * NMI) and for suspend, and each makes every user unready before it
  * touches the hardware: once going down has turned a CPU off, the slow
- * path refuses with -ESHUTDOWN.  If it comes in between the
- * checks and the cmpxchg, the get completed before it, as one that
+ * path refuses with -ESHUTDOWN.  If going down comes in between the
+ * check and the cmpxchg, the get completed before it, as one that
  * returned just before would have, and users tolerate the hardware going
  * away from then on (virt_enable_rebooting()).  Suspend runs with every
  * task frozen and this path is not preemptible, so it cannot come in
- * between; a resume that failed leaves the hardware off or @user stopped
- * with the count held, which the checks send to the slow path to try
- * again.  A put takes the fast path unless it drops the last
- * reference, which must stop @user and switch the hardware: a fast put
- * never reaches zero, and a fast get never leaves it.
+ * between; a resume that failed leaves the users unready with their
+ * counts held, which sends the next get to the slow path to try again.
+ * A put takes the fast path unless it drops the last reference, which
+ * must stop @user and switch the hardware: a fast put never reaches zero,
+ * and a fast get never leaves it.
  */
 static __always_inline bool ve_get_cpu_fast(struct virt_enable_user *user)
 {
