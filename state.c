@@ -63,19 +63,26 @@ void ve_user_show(struct seq_file *m, struct virt_enable_user *user)
 	mutex_unlock(&ve_lock);
 }
 
+/* Registered users; ve_lock held. */
+static unsigned int ve_nr_users(void)
+{
+	struct virt_enable_user *user;
+	unsigned int n = 0;
+
+	list_for_each_entry(user, &ve_users, node)
+		n++;
+	return n;
+}
+
 /* The debugfs state file. */
 void ve_state_show(struct seq_file *m)
 {
 	struct virt_enable_user *user;
-	unsigned int nr_users = 0;
 	int cpu;
 
 	mutex_lock(&ve_lock);
-	list_for_each_entry(user, &ve_users, node)
-		nr_users++;
-
 	seq_printf(m, "feature %s\n", ve_vendor->name);
-	seq_printf(m, "users %u\n", nr_users);
+	seq_printf(m, "users %u\n", ve_nr_users());
 	seq_printf(m, "system_users %u\n", ve_nr_system_users);
 	seq_printf(m, "emergency_hook %s\n", !ve_emergency_hook_available() ?
 		   "unavailable" : ve_armed ? "registered" : "unregistered");
@@ -143,12 +150,10 @@ static ssize_t cpus_on_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t users_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
-	struct virt_enable_user *user;
-	unsigned int n = 0;
+	unsigned int n;
 
 	mutex_lock(&ve_lock);
-	list_for_each_entry(user, &ve_users, node)
-		n++;
+	n = ve_nr_users();
 	mutex_unlock(&ve_lock);
 	return sysfs_emit(buf, "%u\n", n);
 }
