@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Interfaces between the files of virt_enable: the core (virt_enable.c),
- * its lifecycle hooks (lifecycle.c), the policy towards unmodified KVM
- * (kvm_policy.c), the state view (state.c), the debugfs controls
- * (debugfs.c), TDX (tdx_hooks.c) and the vendor backends.  Nothing here is
- * exported, except to the KUnit tests.
+ * its lifecycle (lifecycle.c) and where the kernel calls it (hooks.c), the
+ * policy towards unmodified KVM (kvm_policy.c), the state view (state.c),
+ * the debugfs controls (debugfs.c), TDX (tdx_hooks.c) and the vendor
+ * backends.  Nothing here is exported.
  */
 #ifndef _VIRT_ENABLE_INTERNAL_H
 #define _VIRT_ENABLE_INTERNAL_H
@@ -14,7 +14,6 @@
 #include <linux/notifier.h>
 #include <linux/percpu.h>
 #include <linux/seq_file.h>
-#include <kunit/visibility.h>
 
 #include "virt_enable.h"
 
@@ -191,11 +190,21 @@ int ve_get(struct virt_enable_user *user, enum virt_enable_feature feature,
 int ve_put(struct virt_enable_user *user, enum virt_enable_feature feature,
 	   enum ve_ref_kind kind);
 
-/* lifecycle.c: hotplug, syscore and the emergency hook. */
-int ve_lifecycle_init(void);
-void ve_lifecycle_exit(void);
+/* lifecycle.c: what hotplug, suspend, shutdown and a crash do. */
 int ve_cpus_alloc(void);
 void ve_cpus_free(void);
+int ve_cpu_prepare(unsigned int cpu);
+int ve_cpu_dead(unsigned int cpu);
+int ve_cpu_online(unsigned int cpu);
+int ve_cpu_offline(unsigned int cpu);
+int ve_suspend(void);
+void ve_resume(void);
+void ve_shutdown(void);
+void ve_emergency_disable_cpu(void);
+
+/* hooks.c: where the kernel calls them. */
+int ve_lifecycle_init(void);
+void ve_lifecycle_exit(void);
 int ve_emergency_hook_claim(void);
 void ve_emergency_hook_release(void);
 bool ve_emergency_hook_available(void);
@@ -240,19 +249,5 @@ enum ve_tdx_policy {
 
 int ve_tdx_init(void);
 bool ve_tdx_active(void);
-
-#if IS_ENABLED(CONFIG_KUNIT)
-/* Entry points and seams the KUnit tests use, static or absent otherwise. */
-struct ve_cpu *ve_cpu_state(unsigned int cpu);
-unsigned int ve_refs_held(void);
-int ve_module_refs(void);
-int ve_module_notify(struct notifier_block *nb, unsigned long action,
-		     void *data);
-void ve_emergency_disable_cpu(void);
-int ve_suspend(void);
-void ve_resume(void);
-int ve_tdx_start(const struct ve_tdx_ops *ops, enum ve_tdx_policy policy);
-void ve_tdx_stop(void);
-#endif
 
 #endif /* _VIRT_ENABLE_INTERNAL_H */

@@ -22,7 +22,6 @@
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/string.h>
-#include <kunit/visibility.h>
 
 #include "internal.h"
 
@@ -122,8 +121,8 @@ const char *ve_foreign_kvm(void)
 	return ve_foreign_module ?: ve_kvm_module_present();
 }
 
-VISIBLE_IF_KUNIT int ve_module_notify(struct notifier_block *nb,
-				      unsigned long action, void *data)
+static int ve_module_notify(struct notifier_block *nb, unsigned long action,
+			    void *data)
 {
 	struct module *mod = data;
 	const char *name = ve_kvm_module_name(mod->name);
@@ -149,7 +148,6 @@ VISIBLE_IF_KUNIT int ve_module_notify(struct notifier_block *nb,
 	mutex_unlock(&ve_lock);
 	return notifier_from_errno(r);
 }
-EXPORT_SYMBOL_IF_KUNIT(ve_module_notify);
 
 static struct notifier_block ve_module_nb = {
 	.notifier_call = ve_module_notify,

@@ -1,32 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * virt_enable lifecycle hooks: the core keeps its promise across CPU
- * hotplug, suspend/resume, shutdown/reboot/kexec and crash here, once for
- * every user.
+ * virt_enable lifecycle: what the core does, once for every user, when a
+ * CPU comes and goes, the machine suspends and resumes, shuts down, or
+ * crashes.  hooks.c is where the kernel calls these.
  *
- * Two CPU hotplug states: a PREPARE one, run on the controlling CPU with
- * the incoming CPU not yet started (allocate what enabling it needs, so
- * that any later hotplug state on that CPU can take a per-CPU reference)
- * and after an outgoing CPU is dead (report references it died with); and
- * an ONLINE one, run on the CPU itself, which is where system-wide
- * references start and stop covering it.
+ * A CPU coming online is prepared on the controlling CPU before it starts
+ * (allocate what enabling it needs, so that any later hotplug state on
+ * that CPU can take a per-CPU reference) and reported after it is dead
+ * (references it died with); in between, the online and offline steps run
+ * on the CPU itself, which is where system-wide references start and stop
+ * covering it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpu.h>
-#include <linux/cpuhotplug.h>
-#include <linux/limits.h>
 #include <linux/rculist.h>
-#include <linux/reboot.h>
 #include <linux/smp.h>
-#include <kunit/visibility.h>
 
 #include "compat/compat.h"
 #include "internal.h"
 #include "virt_enable_trace.h"
-
-static int ve_prepare_state;
-static int ve_online_state;
 
 /* What a CPU needs before its first enable, for every online CPU. */
 int ve_cpus_alloc(void)
@@ -57,7 +50,7 @@ void ve_cpus_free(void)
 			ve_vendor->free_cpu(cpu);
 }
 
-static int ve_cpu_prepare(unsigned int cpu)
+int ve_cpu_prepare(unsigned int cpu)
 {
 	int r = 0;
 
@@ -76,7 +69,7 @@ static int ve_cpu_prepare(unsigned int cpu)
  * blocks the INIT that would start it again.  Say so, and forget the
  * references that should have been put.
  */
-static int ve_cpu_dead(unsigned int cpu)
+int ve_cpu_dead(unsigned int cpu)
 {
 	struct ve_cpu *vc = per_cpu_ptr(&ve_cpus, cpu);
 
@@ -93,7 +86,7 @@ static int ve_cpu_dead(unsigned int cpu)
 	return 0;
 }
 
-static int ve_cpu_online(unsigned int cpu)
+int ve_cpu_online(unsigned int cpu)
 {
 	struct ve_cpu *vc = per_cpu_ptr(&ve_cpus, cpu);
 	int r = 0;
@@ -117,7 +110,7 @@ static int ve_cpu_online(unsigned int cpu)
 	return r;
 }
 
-static int ve_cpu_offline(unsigned int cpu)
+int ve_cpu_offline(unsigned int cpu)
 {
 	struct ve_cpu *vc = per_cpu_ptr(&ve_cpus, cpu);
 
@@ -150,7 +143,7 @@ static void ve_users_resume(void)
  * that was preempted half way cannot be seen half done: then the suspend
  * is refused, to be tried again.
  */
-VISIBLE_IF_KUNIT int ve_suspend(void)
+int ve_suspend(void)
 {
 	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
 	struct virt_enable_user *user;
@@ -182,9 +175,8 @@ VISIBLE_IF_KUNIT int ve_suspend(void)
 	ve_cpu_reconcile(vc, VE_WHY_SUSPEND);
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(ve_suspend);
 
-VISIBLE_IF_KUNIT void ve_resume(void)
+void ve_resume(void)
 {
 	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
 	int r;
@@ -210,7 +202,6 @@ VISIBLE_IF_KUNIT void ve_resume(void)
 	ve_users_resume();
 	mutex_unlock(&ve_lock);
 }
-EXPORT_SYMBOL_IF_KUNIT(ve_resume);
 
 static void ve_shutdown_ipi(void *arg)
 {
@@ -241,7 +232,7 @@ static void ve_shutdown_ipi(void *arg)
  * put its references and set kvm_rebooting in its own reboot notifier by
  * then.  Crashes and emergency reboots take the emergency path instead.
  */
-static void ve_shutdown(void)
+void ve_shutdown(void)
 {
 	atomic_t turned_off = ATOMIC_INIT(0);
 
@@ -253,28 +244,6 @@ static void ve_shutdown(void)
 		pr_info("%s turned off on %d CPUs for shutdown\n", ve_vendor->name,
 			atomic_read(&turned_off));
 }
-
-#ifdef VE_KEXEC_SKIPS_SYSCORE_SHUTDOWN
-static int ve_reboot_notify(struct notifier_block *nb, unsigned long action,
-			    void *data)
-{
-	ve_shutdown();
-	return NOTIFY_DONE;
-}
-
-static struct notifier_block ve_reboot_nb = {
-	.notifier_call = ve_reboot_notify,
-	.priority = INT_MIN + 1,
-};
-
-#define ve_reboot_notifier_register()	register_reboot_notifier(&ve_reboot_nb)
-#define ve_reboot_notifier_unregister()	unregister_reboot_notifier(&ve_reboot_nb)
-#else
-#define ve_reboot_notifier_register()	do { } while (0)
-#define ve_reboot_notifier_unregister()	do { } while (0)
-#endif
-
-VE_DEFINE_SYSCORE(ve_syscore, ve_suspend, ve_resume, ve_shutdown);
 
 /**
  * ve_emergency_disable_cpu() - force the hardware off on this CPU
@@ -289,7 +258,7 @@ VE_DEFINE_SYSCORE(ve_syscore, ve_suspend, ve_resume, ve_shutdown);
  * call tries again (without users' callbacks, which have run).  Takes no
  * locks; idempotent.
  */
-VISIBLE_IF_KUNIT void ve_emergency_disable_cpu(void)
+void ve_emergency_disable_cpu(void)
 {
 	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
 	struct virt_enable_user *user;
@@ -319,65 +288,4 @@ VISIBLE_IF_KUNIT void ve_emergency_disable_cpu(void)
 	}
 	WRITE_ONCE(vc->owned, false);
 	WRITE_ONCE(vc->nr_emergencies, vc->nr_emergencies + 1);
-}
-EXPORT_SYMBOL_IF_KUNIT(ve_emergency_disable_cpu);
-
-/**
- * ve_emergency_hook_claim() - become the kernel's emergency callback
- *
- * The hook holds one callback and WARNs on a second registration, so it is
- * claimed only once ve_arm() found no other owner: the kernel offers no
- * way to read it, and the owners it can have are KVM (checked by
- * ve_foreign_kvm()) and virt_enable.
- *
- * Return: 0.
- */
-int ve_emergency_hook_claim(void)
-{
-	ve_emergency_hook_register(ve_emergency_disable_cpu);
-	return 0;
-}
-
-void ve_emergency_hook_release(void)
-{
-	ve_emergency_hook_unregister(ve_emergency_disable_cpu);
-}
-
-bool ve_emergency_hook_available(void)
-{
-	return VE_HAVE_EMERGENCY_HOOK;
-}
-
-int ve_lifecycle_init(void)
-{
-	int r;
-
-	r = cpuhp_setup_state(CPUHP_BP_PREPARE_DYN, KBUILD_MODNAME ":prepare",
-			      ve_cpu_prepare, ve_cpu_dead);
-	if (r < 0)
-		return r;
-	ve_prepare_state = r;
-
-	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, KBUILD_MODNAME ":online",
-			      ve_cpu_online, ve_cpu_offline);
-	if (r < 0) {
-		cpuhp_remove_state(ve_prepare_state);
-		return r;
-	}
-	ve_online_state = r;
-	ve_syscore_register(&ve_syscore);
-	ve_reboot_notifier_register();
-
-	if (!VE_HAVE_EMERGENCY_HOOK)
-		pr_warn("this kernel has no emergency virtualization hook (built without KVM): a crash with %s on can leave CPUs unable to start in a kdump kernel\n",
-			ve_vendor->name);
-	return 0;
-}
-
-void ve_lifecycle_exit(void)
-{
-	ve_reboot_notifier_unregister();
-	ve_syscore_unregister(&ve_syscore);
-	cpuhp_remove_state(ve_online_state);
-	cpuhp_remove_state(ve_prepare_state);
 }

@@ -116,7 +116,6 @@ void ve_state_show(struct seq_file *m)
 		   ve_stats.vetoed_suspends, ve_stats.resume_failures);
 	mutex_unlock(&ve_lock);
 }
-EXPORT_SYMBOL_IF_KUNIT(ve_state_show);
 
 static struct kobject *ve_kobj;
 

@@ -11,7 +11,6 @@
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/svm.h>
-#include <kunit/visibility.h>
 
 #include "internal.h"
 #include "vendor_checks.h"
@@ -25,7 +24,7 @@
  *
  * Return: 0; -ENODEV if the CPU has no SVM at all; -EOPNOTSUPP otherwise.
  */
-VISIBLE_IF_KUNIT int ve_svm_check(const struct ve_svm_facts *f, const char **why)
+static int ve_svm_check(const struct ve_svm_facts *f, const char **why)
 {
 	if (!f->cpuid_svm)
 		return -ENODEV;
@@ -41,7 +40,6 @@ VISIBLE_IF_KUNIT int ve_svm_check(const struct ve_svm_facts *f, const char **why
 				 "the CPU has SVM but the kernel disabled it (clearcpuid=?)");
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(ve_svm_check);
 
 static bool ve_svm_disabled_by_firmware(void)
 {

@@ -25,7 +25,6 @@
 #include <linux/err.h>
 #include <linux/moduleparam.h>
 #include <linux/string.h>
-#include <kunit/visibility.h>
 
 #include "compat/compat.h"
 #include "internal.h"
@@ -142,8 +141,8 @@ static const struct virt_enable_user_ops ve_tdx_user_ops = {
  * Return: 0 when TDX is up or was not wanted; with @policy on, the error
  * that kept it down (-ENODEV without a platform).
  */
-VISIBLE_IF_KUNIT int ve_tdx_start(const struct ve_tdx_ops *ops,
-				  enum ve_tdx_policy policy)
+static int ve_tdx_start(const struct ve_tdx_ops *ops,
+			enum ve_tdx_policy policy)
 {
 	struct virt_enable_user *user;
 	int r;
@@ -191,27 +190,12 @@ err_user:
 out:
 	return policy == VE_TDX_ON ? r : 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(ve_tdx_start);
-
-#if IS_ENABLED(CONFIG_KUNIT)
-/* For the KUnit tests only: a real TDX, once up, never stops. */
-void ve_tdx_stop(void)
-{
-	if (!ve_tdx_user)
-		return;
-	ve_unregister(ve_tdx_user);
-	ve_tdx_user = NULL;
-	ve_tdx_up = false;
-}
-EXPORT_SYMBOL_IF_KUNIT(ve_tdx_stop);
-#endif
 
 /* Whether TDX holds its permanent reference. */
 bool ve_tdx_active(void)
 {
 	return READ_ONCE(ve_tdx_up);
 }
-EXPORT_SYMBOL_IF_KUNIT(ve_tdx_active);
 
 /* At load, with the tdx= policy given to the module. */
 int ve_tdx_init(void)

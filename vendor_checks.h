@@ -32,11 +32,6 @@ static inline int ve_refuse(const char **why, const char *reason)
 	return -EOPNOTSUPP;
 }
 
-#if IS_ENABLED(CONFIG_KUNIT)
-int ve_vmx_check(const struct ve_vmx_facts *f, const char **why);
-int ve_svm_check(const struct ve_svm_facts *f, const char **why);
-#endif
-
 unsigned int ve_vmx_nr_regions(void);
 
 #endif /* _VIRT_ENABLE_VENDOR_CHECKS_H */

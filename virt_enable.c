@@ -31,7 +31,6 @@
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/string.h>
-#include <kunit/visibility.h>
 
 #include "internal.h"
 
@@ -39,7 +38,6 @@
 #include "virt_enable_trace.h"
 
 const struct ve_vendor_ops *ve_vendor __read_mostly;
-EXPORT_SYMBOL_IF_KUNIT(ve_vendor);
 /*
  * The vendor's feature between ve_core_init() and ve_core_exit(), where
  * the core runs, VIRT_ENABLE_NONE outside: every fast path reads it.
@@ -48,19 +46,14 @@ static enum virt_enable_feature ve_feature __read_mostly = VIRT_ENABLE_NONE;
 DEFINE_PER_CPU(struct ve_cpu, ve_cpus);
 /* Users, system-wide references, hotplug and shutdown: see above. */
 DEFINE_MUTEX(ve_lock);
-EXPORT_SYMBOL_IF_KUNIT(ve_lock);
 LIST_HEAD(ve_users);
-EXPORT_SYMBOL_IF_KUNIT(ve_users);
 unsigned int ve_nr_system_users;
-EXPORT_SYMBOL_IF_KUNIT(ve_nr_system_users);
 /* A CPU lags behind the system-wide references: its resume failed. */
 bool ve_lagging;
 /* Read by every reference's fast path: kept off the lines locks write. */
 bool ve_going_down __read_mostly;
 bool ve_armed;
-EXPORT_SYMBOL_IF_KUNIT(ve_armed);
 struct ve_stats ve_stats;
-EXPORT_SYMBOL_IF_KUNIT(ve_stats);
 
 /* The module is pinned by a CPU left on, see ve_disarm(). */
 static bool ve_pinned;
@@ -114,40 +107,6 @@ static unsigned int ve_user_cpu_refs(struct virt_enable_user *user)
 		refs += READ_ONCE(per_cpu_ptr(user->cpu, cpu)->refs);
 	return refs;
 }
-
-#if IS_ENABLED(CONFIG_KUNIT)
-struct ve_cpu *ve_cpu_state(unsigned int cpu)
-{
-	return per_cpu_ptr(&ve_cpus, cpu);
-}
-EXPORT_SYMBOL_IF_KUNIT(ve_cpu_state);
-
-/* References of every user together, of every kind. */
-unsigned int ve_refs_held(void)
-{
-	struct virt_enable_user *user;
-	unsigned int refs = 0;
-
-	mutex_lock(&ve_lock);
-	list_for_each_entry(user, &ve_users, node)
-		refs += atomic_read(&user->nr_refs) + user->nr_permanent +
-			ve_user_cpu_refs(user);
-	mutex_unlock(&ve_lock);
-	return refs;
-}
-EXPORT_SYMBOL_IF_KUNIT(ve_refs_held);
-
-/* The module's reference count, or -1 when built in. */
-int ve_module_refs(void)
-{
-#ifdef MODULE
-	return module_refcount(THIS_MODULE);
-#else
-	return -1;
-#endif
-}
-EXPORT_SYMBOL_IF_KUNIT(ve_module_refs);
-#endif
 
 static bool ve_has_cpu_callbacks(const struct virt_enable_user *user)
 {
@@ -688,7 +647,6 @@ out:
 	ve_trace_ref(user, kind, true, r);
 	return r;
 }
-EXPORT_SYMBOL_IF_KUNIT(ve_get);
 
 int ve_put(struct virt_enable_user *user, enum virt_enable_feature feature,
 	   enum ve_ref_kind kind)
@@ -710,7 +668,6 @@ int ve_put(struct virt_enable_user *user, enum virt_enable_feature feature,
 	ve_trace_ref(user, kind, false, r);
 	return r;
 }
-EXPORT_SYMBOL_IF_KUNIT(ve_put);
 
 /*
  * Called for the first user: make sure nobody else owns the hardware, give
@@ -960,7 +917,6 @@ void ve_unregister(struct virt_enable_user *user)
 	 */
 	module_put(THIS_MODULE);
 }
-EXPORT_SYMBOL_IF_KUNIT(ve_unregister);
 
 /**
  * virt_enable_unregister() - unregister a user
@@ -1183,7 +1139,6 @@ int ve_core_init(const struct ve_vendor_ops *vendor)
 	WRITE_ONCE(ve_feature, r ? VIRT_ENABLE_NONE : vendor->feature);
 	return r;
 }
-EXPORT_SYMBOL_IF_KUNIT(ve_core_init);
 
 /**
  * ve_core_exit() - stop the core
@@ -1202,4 +1157,3 @@ void ve_core_exit(void)
 	for_each_possible_cpu(cpu)
 		WARN_ON(per_cpu_ptr(&ve_cpus, cpu)->on);
 }
-EXPORT_SYMBOL_IF_KUNIT(ve_core_exit);

@@ -16,7 +16,6 @@
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
 #include <asm/vmx.h>
-#include <kunit/visibility.h>
 
 #include "internal.h"
 #include "vendor_checks.h"
@@ -45,7 +44,7 @@ static u32 ve_vmcs_revision;
  *
  * Return: 0; -ENODEV if the CPU has no VMX at all; -EOPNOTSUPP otherwise.
  */
-VISIBLE_IF_KUNIT int ve_vmx_check(const struct ve_vmx_facts *f, const char **why)
+static int ve_vmx_check(const struct ve_vmx_facts *f, const char **why)
 {
 	if (!f->cpuid_vmx)
 		return -ENODEV;
@@ -72,7 +71,6 @@ VISIBLE_IF_KUNIT int ve_vmx_check(const struct ve_vmx_facts *f, const char **why
 	return ve_refuse(why,
 			 "the CPU has VMX but the kernel disabled it (clearcpuid=?)");
 }
-EXPORT_SYMBOL_IF_KUNIT(ve_vmx_check);
 
 /* The kernel's verdict for this CPU, as KVM reads it. */
 static bool ve_vmx_kernel_allows(void)

@@ -58,7 +58,7 @@ install_file() {
 
 cd "$src"
 for file in Kbuild Kconfig *.c *.h compat/compat.h compat/probe.sh \
-	    compat/probes/*.c tests/kunit/*.c; do
+	    compat/probes/*.c tests/kunit/*.[ch] tests/kunit/core/*.[ch]; do
 	install_file "$src/$file" "$dest/$file"
 done
 version=$(git -C "$src" describe --tags --always --dirty 2>/dev/null || cat VERSION)

@@ -6,6 +6,15 @@
 VE_SUITE=kunit
 results=/tmp/kunit.ktap
 
+# The cases run a private copy of the core: the loaded virt_enable, with a
+# user of its own meanwhile, must not notice them.
+F=$VE_FEATURE
+ve_probe_load
+ve_load
+ve_check "a user of the loaded virt_enable, without references" ve_hold "get $F" "put $F"
+holder=$!
+before=$(ve_hw_transitions)
+
 # One case checks that an unbalanced put WARNs: let it, without panicking.
 # The host checks the log holds exactly that one warning.
 echo 0 >/proc/sys/kernel/panic_on_warn
@@ -42,4 +51,15 @@ function print_result(indent, prefix,    line, verdict, desc) {
 done
 ve_check "the KUnit suite passed as a whole" grep -q "^ok [0-9]* virt_enable" $results
 rmmod virt_enable_test
+
+ve_check "the loaded virt_enable kept its user" ve_same "$(ve_users)" 1
+ve_check "the loaded virt_enable switched no CPU meanwhile" ve_same "$(ve_hw_transitions)" "$before"
+kill $holder
+wait $holder 2>/dev/null
+ve_check "the loaded virt_enable still turns $F on for a reference" ve_hold "get $F"
+holder=$!
+ve_check "... on every online CPU (hardware)" ve_all_hw 1
+kill $holder
+wait $holder 2>/dev/null
+ve_check "... and off after it (hardware)" ve_all_hw 0
 ve_unload

@@ -2,14 +2,14 @@
 /*
  * KUnit tests of the virt_enable core.
  *
- * The tests drive the loaded virt_enable module through its KUnit-only
- * exports (EXPORTED_FOR_KUNIT_TESTING).  The suite takes the core over
- * while it runs: it stops the core (which must be idle: no users) and
- * restarts it for each case with a fake vendor backend behind the same ops
- * table the VMX and SVM backends fill, recording every transition per CPU;
- * at the end it restarts the core with the real backend.  Everything else
- * is real: IPIs, CPU hotplug (CPU 1 goes offline and online), the syscore
- * and emergency entry points.  Do not use the debugfs controls meanwhile.
+ * The tests run a private copy of the core, compiled from its unchanged
+ * sources into this module (tests/kunit/core/), started for each case with
+ * a fake vendor backend behind the same ops table the VMX and SVM backends
+ * fill, recording every transition per CPU.  The loaded virt_enable, its
+ * users and its hooks are never touched.  Everything else is real: IPIs,
+ * CPU hotplug (CPU 1 goes offline and online, driving the copy through
+ * hotplug states of its own), NMIs; the cases call the syscore and
+ * emergency entry points as the kernel would.
  */
 #include <kunit/test.h>
 #include <linux/cpu.h>
@@ -29,10 +29,7 @@
 #include <asm/tlbflush.h>
 
 #include "../../compat/compat.h"
-#include "../../internal.h"
-#include "../../vendor_checks.h"
-
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+#include "private.h"
 
 #define VE_FAKE_FEATURE		VIRT_ENABLE_VMX
 #define VE_FAKE_OTHER		VIRT_ENABLE_SVM
@@ -269,28 +266,6 @@ static const struct virt_enable_user_ops ve_rec_ops = {
 	.resume = ve_rec_resume,
 	.emergency = ve_rec_emergency,
 };
-
-/* The suite owns the core; the real backend comes back at the end. */
-static const struct ve_vendor_ops *ve_real_vendor;
-
-static int ve_suite_init(struct kunit_suite *suite)
-{
-	if (!list_empty(&ve_users)) {
-		pr_err("virt_enable_test: virt_enable has users: the tests need it idle\n");
-		return -EBUSY;
-	}
-	ve_real_vendor = ve_vendor;
-	ve_core_exit();
-	return 0;
-}
-
-static void ve_suite_exit(struct kunit_suite *suite)
-{
-	int r = ve_core_init(ve_real_vendor);
-
-	if (r)
-		pr_err("virt_enable_test: restarting virt_enable failed: %d\n", r);
-}
 
 /* Resources: the core lives for one test case, users die before it. */
 
@@ -1220,7 +1195,7 @@ static struct module *ve_fake_module(struct kunit *test, const char *name,
 
 static int ve_notify(struct module *mod, unsigned long state)
 {
-	return notifier_to_errno(ve_module_notify(NULL, state, mod));
+	return ve_kunit_module_notify(state, mod);
 }
 
 static void ve_test_kvm_policy(struct kunit *test)
@@ -1939,6 +1914,9 @@ static void ve_test_window_state(struct kunit *test)
 
 /* --- the real backend ---------------------------------------------------------- */
 
+/* The backend the loaded virt_enable picked, picked the same way. */
+static const struct ve_vendor_ops *ve_real_vendor;
+
 struct ve_real_call {
 	bool busy;		/* the hardware was on already: not ours to test */
 	int enable;
@@ -1986,6 +1964,9 @@ static void ve_test_real_disable_after_foreign_off(struct kunit *test)
 {
 	struct ve_real_call call = {};
 
+	ve_real_vendor = !ve_vmx_ops.init() ? &ve_vmx_ops :
+			 !ve_svm_ops.init() ? &ve_svm_ops : NULL;
+	KUNIT_ASSERT_NOT_NULL_MSG(test, ve_real_vendor, "neither VMX nor SVM is usable");
 	if (ve_real_vendor->alloc_cpu)
 		KUNIT_ASSERT_EQ(test, ve_real_vendor->alloc_cpu(0), 0);
 	smp_call_function_single(0, ve_real_fn, &call, 1);
@@ -2171,7 +2152,7 @@ static void ve_test_vmx_check(struct kunit *test)
 	const struct ve_vmx_case *c = test->param_value;
 	const char *why = NULL;
 
-	KUNIT_EXPECT_EQ(test, ve_vmx_check(&c->facts, &why), c->error);
+	KUNIT_EXPECT_EQ(test, ve_kunit_vmx_check(&c->facts, &why), c->error);
 	if (c->says) {
 		KUNIT_ASSERT_NOT_NULL(test, why);
 		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(why, c->says), "said: %s", why);
@@ -2205,7 +2186,7 @@ static void ve_test_svm_check(struct kunit *test)
 	const struct ve_svm_case *c = test->param_value;
 	const char *why = NULL;
 
-	KUNIT_EXPECT_EQ(test, ve_svm_check(&c->facts, &why), c->error);
+	KUNIT_EXPECT_EQ(test, ve_kunit_svm_check(&c->facts, &why), c->error);
 	if (c->says) {
 		KUNIT_ASSERT_NOT_NULL(test, why);
 		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(why, c->says), "said: %s", why);
@@ -2276,7 +2257,7 @@ static const struct ve_tdx_ops ve_fake_tdx_ops = {
 
 static void ve_test_tdx_stop(struct kunit_resource *res)
 {
-	ve_tdx_stop();
+	ve_kunit_tdx_stop();
 }
 
 static struct virt_enable_user *ve_tdx_find_user(void)
@@ -2307,7 +2288,7 @@ static void ve_test_tdx_bringup(struct kunit *test)
 	struct virt_enable_user *tdx;
 
 	ve_test_tdx_setup(test, true);
-	KUNIT_ASSERT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
+	KUNIT_ASSERT_EQ(test, ve_kunit_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
 	KUNIT_EXPECT_TRUE(test, ve_tdx_active());
 	KUNIT_EXPECT_EQ(test, atomic_read(&ve_tdx.order_errors), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ve_tdx.cpu_inits), num_online_cpus());
@@ -2325,7 +2306,7 @@ static void ve_test_tdx_permanent(struct kunit *test)
 	struct virt_enable_user *tdx, *a;
 
 	ve_test_tdx_setup(test, true);
-	KUNIT_ASSERT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_ON), 0);
+	KUNIT_ASSERT_EQ(test, ve_kunit_tdx_start(&ve_fake_tdx_ops, VE_TDX_ON), 0);
 	tdx = ve_tdx_find_user();
 	KUNIT_ASSERT_NOT_NULL(test, tdx);
 	KUNIT_EXPECT_EQ(test, ve_put(tdx, VIRT_ENABLE_VMX, VE_REF_SYSTEM), -EPERM);
@@ -2353,7 +2334,7 @@ static void ve_test_tdx_cpu_online_later(struct kunit *test)
 	ve_test_need_cpu(test);
 	ve_test_tdx_setup(test, true);
 	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
-	KUNIT_ASSERT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
+	KUNIT_ASSERT_EQ(test, ve_kunit_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
 	KUNIT_EXPECT_FALSE(test, per_cpu(ve_tdx_cpu_done, VE_TEST_CPU));
 	KUNIT_EXPECT_EQ(test, ve_find(ve_tdx.log, 0, VE_EV_ENABLED, 't', VE_TEST_CPU), -1);
 
@@ -2378,7 +2359,7 @@ static void ve_test_tdx_cpu_init_fails(struct kunit *test)
 	ve_test_need_cpu(test);
 	ve_test_tdx_setup(test, true);
 	KUNIT_ASSERT_EQ(test, remove_cpu(VE_TEST_CPU), 0);
-	KUNIT_ASSERT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
+	KUNIT_ASSERT_EQ(test, ve_kunit_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
 
 	/* LP_INIT fails on a CPU coming online: its online fails, VMX off again. */
 	ve_tdx.fail_cpu = VE_TEST_CPU;
@@ -2394,7 +2375,7 @@ static void ve_test_tdx_bringup_cpu_fails(struct kunit *test)
 	ve_test_need_cpu(test);
 	ve_test_tdx_setup(test, true);
 	ve_tdx.fail_cpu = VE_TEST_CPU;
-	KUNIT_EXPECT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_ON), -EIO);
+	KUNIT_EXPECT_EQ(test, ve_kunit_tdx_start(&ve_fake_tdx_ops, VE_TDX_ON), -EIO);
 	KUNIT_EXPECT_FALSE(test, ve_tdx_active());
 	KUNIT_EXPECT_EQ(test, ve_tdx.enables, 0);
 	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
@@ -2406,14 +2387,14 @@ static void ve_test_tdx_global_fails(struct kunit *test)
 	ve_test_tdx_setup(test, true);
 	ve_tdx.fail_enable = -EIO;
 	/* auto: the load goes on, TDX stays down, nothing is left behind. */
-	KUNIT_EXPECT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
+	KUNIT_EXPECT_EQ(test, ve_kunit_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
 	KUNIT_EXPECT_FALSE(test, ve_tdx_active());
 	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
 	KUNIT_EXPECT_FALSE(test, ve_armed);
 	KUNIT_EXPECT_EQ(test, ve_refs_held(), 0);
 	ve_expect_all(test, false, 1, 1);
 	/* on: the same, and the error fails the load. */
-	KUNIT_EXPECT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_ON), -EIO);
+	KUNIT_EXPECT_EQ(test, ve_kunit_tdx_start(&ve_fake_tdx_ops, VE_TDX_ON), -EIO);
 	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
 }
 
@@ -2422,7 +2403,7 @@ static void ve_test_tdx_suspend_vetoed(struct kunit *test)
 	unsigned int cpu;
 
 	ve_test_tdx_setup(test, true);
-	KUNIT_ASSERT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
+	KUNIT_ASSERT_EQ(test, ve_kunit_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
 	KUNIT_EXPECT_EQ(test, ve_test_do_suspend(true, &cpu), -EBUSY);
 	KUNIT_EXPECT_TRUE(test, fake(cpu)->on);
 	KUNIT_EXPECT_EQ(test, ve_stats.vetoed_suspends, 1);
@@ -2431,7 +2412,7 @@ static void ve_test_tdx_suspend_vetoed(struct kunit *test)
 static void ve_test_tdx_off(struct kunit *test)
 {
 	ve_test_tdx_setup(test, true);
-	KUNIT_EXPECT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_OFF), 0);
+	KUNIT_EXPECT_EQ(test, ve_kunit_tdx_start(&ve_fake_tdx_ops, VE_TDX_OFF), 0);
 	KUNIT_EXPECT_FALSE(test, ve_tdx_active());
 	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
 	KUNIT_EXPECT_EQ(test, atomic_read(&ve_tdx.cpu_inits), 0);
@@ -2441,9 +2422,9 @@ static void ve_test_tdx_off(struct kunit *test)
 static void ve_test_tdx_no_platform(struct kunit *test)
 {
 	ve_test_tdx_setup(test, false);
-	KUNIT_EXPECT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
+	KUNIT_EXPECT_EQ(test, ve_kunit_tdx_start(&ve_fake_tdx_ops, VE_TDX_AUTO), 0);
 	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
-	KUNIT_EXPECT_EQ(test, ve_tdx_start(&ve_fake_tdx_ops, VE_TDX_ON), -ENODEV);
+	KUNIT_EXPECT_EQ(test, ve_kunit_tdx_start(&ve_fake_tdx_ops, VE_TDX_ON), -ENODEV);
 	KUNIT_EXPECT_TRUE(test, list_empty(&ve_users));
 	KUNIT_EXPECT_EQ(test, atomic_read(&ve_tdx.cpu_inits), 0);
 	ve_expect_all(test, false, 0, 0);
@@ -2508,8 +2489,6 @@ static struct kunit_case ve_test_cases[] = {
 
 static struct kunit_suite ve_test_suite = {
 	.name = "virt_enable",
-	.suite_init = ve_suite_init,
-	.suite_exit = ve_suite_exit,
 	.init = ve_test_init,
 	.test_cases = ve_test_cases,
 };

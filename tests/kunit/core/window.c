@@ -1,0 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The KUnit tests' private copy of window.c: see build.h. */
+#include "build.h"
+#include "../../../window.c"
