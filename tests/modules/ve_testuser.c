@@ -47,6 +47,7 @@ struct ve_tu {
 	u8 seen[NR_CPUS];	/* per CPU: 0 no emergency yet, 1 it saw off, 2 on */
 	unsigned int refs;
 	atomic_t enabled, disabling, suspends, resumes, emergencies;
+	atomic_t enabled_hw_off, disabling_hw_off;	/* callbacks that saw it off */
 	atomic_t hammer_gets, hammer_irq_gets, hammer_bad, hammer_errors;
 };
 
@@ -68,6 +69,8 @@ static int ve_tu_enabled(unsigned int cpu, void *data)
 	struct ve_tu *tu = data;
 
 	atomic_inc(&tu->enabled);
+	if (!ve_tu_hw_on())
+		atomic_inc(&tu->enabled_hw_off);
 	return 0;
 }
 
@@ -76,6 +79,8 @@ static void ve_tu_disabling(unsigned int cpu, void *data)
 	struct ve_tu *tu = data;
 
 	atomic_inc(&tu->disabling);
+	if (!ve_tu_hw_on())
+		atomic_inc(&tu->disabling_hw_off);
 }
 
 static int ve_tu_suspend(void *data)
@@ -371,12 +376,14 @@ static int ve_tu_show(struct seq_file *m, void *unused)
 
 		if (!tu->user)
 			continue;
-		seq_printf(m, "%s refs %u enabled %d disabling %d suspends %d resumes %d emergencies %d hammer_gets %d hammer_irq_gets %d hammer_bad %d hammer_errors %d\n",
+		seq_printf(m, "%s refs %u enabled %d disabling %d suspends %d resumes %d emergencies %d hammer_gets %d hammer_irq_gets %d hammer_bad %d hammer_errors %d enabled_hw_off %d disabling_hw_off %d\n",
 			   tu->name, tu->refs, atomic_read(&tu->enabled),
 			   atomic_read(&tu->disabling), atomic_read(&tu->suspends),
 			   atomic_read(&tu->resumes), atomic_read(&tu->emergencies),
 			   atomic_read(&tu->hammer_gets), atomic_read(&tu->hammer_irq_gets),
-			   atomic_read(&tu->hammer_bad), atomic_read(&tu->hammer_errors));
+			   atomic_read(&tu->hammer_bad), atomic_read(&tu->hammer_errors),
+			   atomic_read(&tu->enabled_hw_off),
+			   atomic_read(&tu->disabling_hw_off));
 	}
 	mutex_unlock(&ve_tu_lock);
 	return 0;
