@@ -27,13 +27,22 @@ static int ve_reboot_notify(struct notifier_block *nb, unsigned long action,
 	return NOTIFY_DONE;
 }
 
-/* Last, after KVM's: see ve_shutdown(). */
+/*
+ * Last, after a patched KVM's, which puts its references there: see
+ * ve_shutdown().  First while riding an unmodified KVM, which turns the
+ * hardware off in its own reboot notifier: see ve_syscore_reorder().
+ */
 static struct notifier_block ve_reboot_nb = {
 	.notifier_call = ve_reboot_notify,
 	.priority = INT_MIN + 1,
 };
 
-#define ve_reboot_notifier_register()	register_reboot_notifier(&ve_reboot_nb)
+static void ve_reboot_notifier_register(void)
+{
+	ve_reboot_nb.priority = READ_ONCE(ve_ride_kvm) ? INT_MAX : INT_MIN + 1;
+	register_reboot_notifier(&ve_reboot_nb);
+}
+
 #define ve_reboot_notifier_unregister()	unregister_reboot_notifier(&ve_reboot_nb)
 #else
 #define ve_reboot_notifier_register()	do { } while (0)
@@ -41,6 +50,28 @@ static struct notifier_block ve_reboot_nb = {
 #endif
 
 VE_DEFINE_SYSCORE(ve_syscore, ve_suspend, ve_resume, ve_shutdown);
+
+/*
+ * Riding an unmodified KVM (ride.c), its syscore ops must come before ours
+ * in the list, which syscore suspend and shutdown run in reverse and resume
+ * in order: ours stop users before KVM turns the hardware off, and start
+ * them after KVM turned it back on.  KVM registers its ops when its usage
+ * count leaves zero (6.12) or at load (6.1), so ours move to the end each
+ * time that may have happened.  Where kexec skips syscore shutdown (6.1),
+ * KVM turns the hardware off from a reboot notifier: ours then goes first.
+ * Never with ve_lock held: see ride.c.
+ */
+void ve_syscore_reorder(void)
+{
+	static DEFINE_MUTEX(ve_reorder_lock);
+
+	mutex_lock(&ve_reorder_lock);
+	ve_syscore_unregister(&ve_syscore);
+	ve_syscore_register(&ve_syscore);
+	ve_reboot_notifier_unregister();
+	ve_reboot_notifier_register();
+	mutex_unlock(&ve_reorder_lock);
+}
 
 /**
  * ve_emergency_hook_claim() - become the kernel's emergency callback

@@ -205,12 +205,26 @@ void ve_emergency_disable_cpu(void);
 /* hooks.c: where the kernel calls them. */
 int ve_lifecycle_init(void);
 void ve_lifecycle_exit(void);
+void ve_syscore_reorder(void);
 int ve_emergency_hook_claim(void);
 void ve_emergency_hook_release(void);
 bool ve_emergency_hook_available(void);
 
+/* ride.c: riding an unmodified KVM, which switches the hardware itself. */
+extern struct module *ve_ride_kvm;
+int ve_ride_prepare(void);
+bool ve_ride_ready(void);
+void ve_ride_unhold(void);
+void ve_ride_flush(void);
+int ve_ride_cpu_on(void);
+void ve_ride_cpu_off(void);
+void ve_ride_start(struct module *kvm);
+void ve_ride_stop(void);
+bool ve_ride_holds_vm(void);
+void ve_ride_exit(void);
+
 /* kvm_policy.c: an unmodified KVM owns the hardware by itself. */
-const char *ve_foreign_kvm(void);
+struct module *ve_foreign_kvm(void);
 int ve_watch_kvm_modules(void);
 void ve_unwatch_kvm_modules(void);
 

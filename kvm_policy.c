@@ -4,10 +4,11 @@
  *
  * An unmodified kvm_intel or kvm_amd turns VMX/SVM on by itself (6.12 at
  * load, 6.1 per VM) and claims the kernel's one emergency hook, which
- * allows a single owner.  It cannot share either with virt_enable, so each
- * refuses the other instead of fighting over the hardware: registering the
- * first virt_enable user fails while such a KVM is loaded, and such a KVM
- * cannot load while virt_enable has users.
+ * allows a single owner.  Loaded before virt_enable's first user, it is
+ * ridden (ride.c): it keeps switching the hardware, and virt_enable's
+ * users share it.  It cannot load while virt_enable has users and switches
+ * the hardware itself: its initialization would find the hardware on and
+ * the emergency hook taken.
  *
  * A KVM patched to use virt_enable (kvm/ in this repository) is a user like
  * any other.  It is recognized by what the vendor module imports: at
@@ -28,7 +29,7 @@
 static const char *const ve_kvm_modules[] = { "kvm_intel", "kvm_amd" };
 
 /* An unmodified KVM loaded while virt_enable had no users. */
-static const char *ve_foreign_module;
+static struct module *ve_foreign_module;
 
 /* Whether @mod, being loaded, links against virt_enable's API. */
 static bool ve_module_imports_us(struct module *mod)
@@ -81,7 +82,7 @@ static const char *ve_kvm_module_name(const char *name)
  * tree, whose Kconfig decides (the KVM series makes KVM_INTEL and KVM_AMD
  * depend on VIRT_ENABLE).
  */
-static const char *ve_kvm_module_present(void)
+static struct module *ve_kvm_module_present(void)
 {
 #ifdef MODULE
 	struct kset *modules = THIS_MODULE->mkobj.kobj.kset;
@@ -103,7 +104,7 @@ static const char *ve_kvm_module_present(void)
 		foreign = mod ? !ve_module_imports_us(mod) : builtin_foreign;
 		kobject_put(kobj);
 		if (foreign)
-			return ve_kvm_modules[i];
+			return mod ?: ERR_PTR(-EBUSY);
 	}
 	return NULL;
 }
@@ -113,9 +114,10 @@ static const char *ve_kvm_module_present(void)
  *
  * Called with ve_lock held, before the first user registers.
  *
- * Return: "kvm_intel", "kvm_amd" or NULL.
+ * Return: its module (kvm_intel or kvm_amd), NULL, or ERR_PTR(-EBUSY) for
+ * one built in next to a modular virt_enable, which cannot be ridden.
  */
-const char *ve_foreign_kvm(void)
+struct module *ve_foreign_kvm(void)
 {
 	lockdep_assert_held(&ve_lock);
 	return ve_foreign_module ?: ve_kvm_module_present();
@@ -135,15 +137,18 @@ static int ve_module_notify(struct notifier_block *nb, unsigned long action,
 
 	mutex_lock(&ve_lock);
 	if (action == MODULE_STATE_COMING) {
-		if (ve_armed) {
+		if (ve_armed && !ve_ride_kvm) {
 			pr_err("refusing to load %s: virt_enable users own %s; drop them first, or use a KVM built on virt_enable\n",
 			       name, ve_vendor->name);
 			r = -EBUSY;
-		} else {
-			ve_foreign_module = name;
+		} else if (!ve_armed) {
+			ve_foreign_module = mod;
 		}
-	} else if (action == MODULE_STATE_GOING && ve_foreign_module == name) {
-		ve_foreign_module = NULL;
+	} else if (action == MODULE_STATE_GOING) {
+		if (ve_foreign_module == mod)
+			ve_foreign_module = NULL;
+		if (ve_ride_kvm == mod)
+			ve_ride_stop();
 	}
 	mutex_unlock(&ve_lock);
 	return notifier_from_errno(r);

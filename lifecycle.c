@@ -79,6 +79,8 @@ int ve_cpu_dead(unsigned int cpu)
 		       cpu, ve_vendor->name, vc->owned ? "on" : "off",
 		       vc->nr_pinned);
 		ve_cpu_forget_pinned(cpu);
+		if (vc->on && !vc->owned)
+			ve_ride_cpu_off();
 		WRITE_ONCE(vc->on, false);
 		WRITE_ONCE(vc->owned, false);
 	}
@@ -203,15 +205,21 @@ void ve_resume(void)
 	mutex_unlock(&ve_lock);
 }
 
+/* What shutdown did: CPUs turned off, and CPUs left to the KVM ridden. */
+struct ve_shutdown_count {
+	atomic_t turned_off;
+	atomic_t ridden;
+};
+
 static void ve_shutdown_ipi(void *arg)
 {
 	struct ve_cpu *vc = this_cpu_ptr(&ve_cpus);
-	atomic_t *turned_off = arg;
-	bool was_on = vc->on;
+	struct ve_shutdown_count *count = arg;
+	bool was_on = vc->on, was_owned = vc->owned;
 
 	ve_cpu_reconcile(vc, VE_WHY_SHUTDOWN);
 	if (was_on && !vc->on)
-		atomic_inc(turned_off);
+		atomic_inc(was_owned ? &count->turned_off : &count->ridden);
 }
 
 /*
@@ -231,18 +239,28 @@ static void ve_shutdown_ipi(void *arg)
  * so there the reboot notifier, registered last, does it: 6.1's KVM has
  * put its references and set kvm_rebooting in its own reboot notifier by
  * then.  Crashes and emergency reboots take the emergency path instead.
+ * Riding an unmodified KVM, both hooks of ours run before KVM's (see
+ * ve_syscore_reorder()): users are stopped here, and KVM turns the
+ * hardware off after.
  */
 void ve_shutdown(void)
 {
-	atomic_t turned_off = ATOMIC_INIT(0);
+	struct ve_shutdown_count count = {};
+	char kvm[MODULE_NAME_LEN] = "KVM";
 
 	mutex_lock(&ve_lock);
 	WRITE_ONCE(ve_going_down, true);
-	on_each_cpu(ve_shutdown_ipi, &turned_off, 1);
+	on_each_cpu(ve_shutdown_ipi, &count, 1);
+	/* The CPUs' pins on it are gone: the name, not the module. */
+	if (ve_ride_kvm)
+		strscpy(kvm, module_name(ve_ride_kvm), sizeof(kvm));
 	mutex_unlock(&ve_lock);
-	if (atomic_read(&turned_off))
+	if (atomic_read(&count.turned_off))
 		pr_info("%s turned off on %d CPUs for shutdown\n", ve_vendor->name,
-			atomic_read(&turned_off));
+			atomic_read(&count.turned_off));
+	if (atomic_read(&count.ridden))
+		pr_info("users stopped on %d CPUs for shutdown, %s turns %s off\n",
+			atomic_read(&count.ridden), kvm, ve_vendor->name);
 }
 
 /**
@@ -281,7 +299,8 @@ void ve_emergency_disable_cpu(void)
 	barrier();
 	r = ve_vendor->emergency_disable_cpu();
 	barrier();
-	trace_virt_enable_cpu(raw_smp_processor_id(), false, VE_WHY_EMERGENCY, r);
+	trace_virt_enable_cpu(raw_smp_processor_id(), false, VE_WHY_EMERGENCY,
+			      KBUILD_MODNAME, r);
 	if (r) {
 		WRITE_ONCE(vc->nr_disable_failures, vc->nr_disable_failures + 1);
 		return;

@@ -17,6 +17,7 @@
 
 #include <linux/cpumask.h>
 #include <linux/kobject.h>
+#include <linux/module.h>
 #include <linux/sysfs.h>
 
 #include "internal.h"
@@ -63,6 +64,15 @@ void ve_user_show(struct seq_file *m, struct virt_enable_user *user)
 	mutex_unlock(&ve_lock);
 }
 
+/*
+ * Who switches the hardware: virt_enable, or the unmodified KVM module it
+ * rides (ride.c); ve_lock held.
+ */
+static const char *ve_switcher(void)
+{
+	return ve_ride_kvm ? module_name(ve_ride_kvm) : KBUILD_MODNAME;
+}
+
 /* Registered users; ve_lock held. */
 static unsigned int ve_nr_users(void)
 {
@@ -82,10 +92,13 @@ void ve_state_show(struct seq_file *m)
 
 	mutex_lock(&ve_lock);
 	seq_printf(m, "feature %s\n", ve_vendor->name);
+	seq_printf(m, "switcher %s\n", ve_switcher());
+	seq_printf(m, "held_vm %d\n", ve_ride_holds_vm());
 	seq_printf(m, "users %u\n", ve_nr_users());
 	seq_printf(m, "system_users %u\n", ve_nr_system_users);
 	seq_printf(m, "emergency_hook %s\n", !ve_emergency_hook_available() ?
-		   "unavailable" : ve_armed ? "registered" : "unregistered");
+		   "unavailable" : ve_armed && !ve_ride_kvm ? "registered" :
+		   "unregistered");
 	seq_printf(m, "shutting_down %d\n", READ_ONCE(ve_going_down));
 	if (ve_vendor->feature == VIRT_ENABLE_VMX)
 		seq_printf(m, "vmxon_regions %u\n", ve_vmx_nr_regions());
@@ -163,6 +176,17 @@ static ssize_t system_users_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%u\n", READ_ONCE(ve_nr_system_users));
 }
 
+static ssize_t switcher_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	ssize_t len;
+
+	mutex_lock(&ve_lock);
+	len = sysfs_emit(buf, "%s\n", ve_switcher());
+	mutex_unlock(&ve_lock);
+	return len;
+}
+
 static ssize_t window_failures_show(struct kobject *kobj,
 				    struct kobj_attribute *attr, char *buf)
 {
@@ -178,6 +202,7 @@ static struct kobj_attribute ve_feature_attr = __ATTR_RO(feature);
 static struct kobj_attribute ve_cpus_on_attr = __ATTR_RO(cpus_on);
 static struct kobj_attribute ve_users_attr = __ATTR_RO(users);
 static struct kobj_attribute ve_system_users_attr = __ATTR_RO(system_users);
+static struct kobj_attribute ve_switcher_attr = __ATTR_RO(switcher);
 static struct kobj_attribute ve_window_failures_attr = __ATTR_RO(window_failures);
 
 static struct attribute *ve_attrs[] = {
@@ -185,6 +210,7 @@ static struct attribute *ve_attrs[] = {
 	&ve_cpus_on_attr.attr,
 	&ve_users_attr.attr,
 	&ve_system_users_attr.attr,
+	&ve_switcher_attr.attr,
 	&ve_window_failures_attr.attr,
 	NULL,
 };

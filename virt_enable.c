@@ -137,6 +137,21 @@ static int ve_hw_on(struct ve_cpu *vc, enum ve_reason why)
 	if (vc->on)
 		return 0;
 
+	/* Riding an unmodified KVM: its hardware, never switched here. */
+	if (READ_ONCE(ve_ride_kvm)) {
+		r = ve_ride_cpu_on();
+		trace_virt_enable_cpu(smp_processor_id(), true, why,
+				      module_name(ve_ride_kvm), r);
+		if (r) {
+			pr_err_ratelimited("%s is off on CPU %u: %s has not turned it on there\n",
+					   ve_vendor->name, smp_processor_id(),
+					   module_name(ve_ride_kvm));
+			return r;
+		}
+		WRITE_ONCE(vc->on, true);
+		return 0;
+	}
+
 	/*
 	 * Let the emergency path see a half-enabled CPU as ours.  The enable
 	 * itself refuses someone else's VMXON/SVME (-EBUSY): we never take it
@@ -147,7 +162,7 @@ static int ve_hw_on(struct ve_cpu *vc, enum ve_reason why)
 	barrier();
 	r = ve_vendor->enable_cpu();
 	barrier();
-	trace_virt_enable_cpu(smp_processor_id(), true, why, r);
+	trace_virt_enable_cpu(smp_processor_id(), true, why, KBUILD_MODNAME, r);
 	if (r) {
 		WRITE_ONCE(vc->owned, false);
 		if (r == -EBUSY) {
@@ -195,10 +210,17 @@ static void ve_hw_off(struct ve_cpu *vc, enum ve_reason why)
 		return;
 	ve_cpu_unready();
 	WRITE_ONCE(vc->on, false);
+	if (!vc->owned) {
+		/* KVM's hardware, see ve_hw_on(). */
+		trace_virt_enable_cpu(smp_processor_id(), false, why,
+				      module_name(ve_ride_kvm), 0);
+		ve_ride_cpu_off();
+		return;
+	}
 	barrier();
 	r = ve_vendor->disable_cpu();
 	barrier();
-	trace_virt_enable_cpu(smp_processor_id(), false, why, r);
+	trace_virt_enable_cpu(smp_processor_id(), false, why, KBUILD_MODNAME, r);
 	if (r) {
 		WRITE_ONCE(vc->on, true);
 		WRITE_ONCE(vc->nr_disable_failures, vc->nr_disable_failures + 1);
@@ -422,6 +444,8 @@ static int ve_get_system(struct virt_enable_user *user, bool permanent)
 		return -EOVERFLOW;
 
 	if (!user->system) {
+		if (!ve_nr_system_users && !ve_ride_ready())
+			return -EAGAIN;
 		ve_set_system(user, true);
 		if (ve_needs_broadcast(user)) {
 			r = ve_broadcast(VE_WHY_REFERENCE);
@@ -430,6 +454,8 @@ static int ve_get_system(struct virt_enable_user *user, bool permanent)
 				ve_set_system(user, false);
 				ve_stats.rollbacks++;
 				ve_broadcast(VE_WHY_ROLLBACK);
+				if (!ve_nr_system_users)
+					ve_ride_unhold();
 				return r;
 			}
 		}
@@ -458,6 +484,8 @@ static int ve_put_system(struct virt_enable_user *user)
 		ve_set_system(user, false);
 		if (ve_needs_broadcast(user))
 			ve_broadcast(VE_WHY_REFERENCE);
+		if (!ve_nr_system_users)
+			ve_ride_unhold();
 	}
 	return 0;
 }
@@ -638,11 +666,19 @@ int ve_get(struct virt_enable_user *user, enum virt_enable_feature feature,
 	if (kind == VE_REF_SYSTEM && ve_get_system_fast(user))
 		goto out;
 
-	cpus_read_lock();
-	mutex_lock(&ve_lock);
-	r = ve_get_system(user, kind == VE_REF_PERMANENT);
-	mutex_unlock(&ve_lock);
-	cpus_read_unlock();
+	do {
+		r = ve_ride_prepare();
+		if (r)
+			break;
+		cpus_read_lock();
+		mutex_lock(&ve_lock);
+		r = ve_get_system(user, kind == VE_REF_PERMANENT);
+		mutex_unlock(&ve_lock);
+		cpus_read_unlock();
+	} while (r == -EAGAIN);
+	/* A VM held for a get that failed all the same. */
+	if (r)
+		ve_ride_unhold();
 out:
 	ve_trace_ref(user, kind, true, r);
 	return r;
@@ -664,6 +700,7 @@ int ve_put(struct virt_enable_user *user, enum virt_enable_feature feature,
 		r = ve_put_system(user);
 		mutex_unlock(&ve_lock);
 		cpus_read_unlock();
+		ve_ride_flush();
 	}
 	ve_trace_ref(user, kind, false, r);
 	return r;
@@ -675,7 +712,7 @@ int ve_put(struct virt_enable_user *user, enum virt_enable_feature feature,
  */
 static int ve_arm(void)
 {
-	const char *owner;
+	struct module *kvm;
 	bool busy;
 	int r;
 
@@ -685,32 +722,39 @@ static int ve_arm(void)
 	if (ve_armed)
 		return 0;
 
-	owner = ve_foreign_kvm();
-	if (owner) {
+	kvm = ve_ride_kvm ? NULL : ve_foreign_kvm();
+	if (IS_ERR(kvm)) {
 		atomic_long_inc(&ve_stats.busy);
-		pr_err("%s is loaded and owns %s: unload it before using virt_enable\n",
-		       owner, ve_vendor->name);
-		return -EBUSY;
-	}
-
-	/* Nothing of ours is on yet, so any VMXE/SVME bit is someone else's. */
-	preempt_disable();
-	busy = ve_vendor->cpu_is_on();
-	preempt_enable();
-	if (busy) {
-		atomic_long_inc(&ve_stats.busy);
-		pr_err("%s is already on: another hypervisor owns it\n",
+		pr_err("a built-in KVM owns %s: virt_enable cannot ride it\n",
 		       ve_vendor->name);
 		return -EBUSY;
 	}
+	if (kvm)
+		ve_ride_start(kvm);
 
+	if (!ve_ride_kvm) {
+		/* Nothing of ours is on yet, so any VMXE/SVME bit is someone else's. */
+		preempt_disable();
+		busy = ve_vendor->cpu_is_on();
+		preempt_enable();
+		if (busy) {
+			atomic_long_inc(&ve_stats.busy);
+			pr_err("%s is already on: another hypervisor owns it\n",
+			       ve_vendor->name);
+			return -EBUSY;
+		}
+	}
+
+	/* Also when riding: the KVM ridden may go, and virt_enable take over. */
 	r = ve_cpus_alloc();
 	if (r)
 		return r;
-	r = ve_emergency_hook_claim();
-	if (r) {
-		ve_cpus_free();
-		return r;
+	if (!ve_ride_kvm) {
+		r = ve_emergency_hook_claim();
+		if (r) {
+			ve_cpus_free();
+			return r;
+		}
 	}
 	ve_armed = true;
 	return 0;
@@ -741,7 +785,8 @@ static void ve_disarm(void)
 	if (ve_pinned)
 		module_put(THIS_MODULE);
 	ve_pinned = false;
-	ve_emergency_hook_release();
+	if (!ve_ride_kvm)
+		ve_emergency_hook_release();
 	ve_cpus_free();
 	ve_armed = false;
 }
@@ -866,6 +911,8 @@ static void ve_user_drop_all(struct virt_enable_user *user)
 		ve_set_system(user, false);
 		if (ve_needs_broadcast(user))
 			ve_broadcast(VE_WHY_REFERENCE);
+		if (!ve_nr_system_users)
+			ve_ride_unhold();
 	}
 }
 
@@ -904,6 +951,7 @@ void ve_unregister(struct virt_enable_user *user)
 		ve_disarm();
 	mutex_unlock(&ve_lock);
 	cpus_read_unlock();
+	ve_ride_flush();
 
 	/* The emergency path or a per-CPU reference may still see it. */
 	synchronize_rcu();
@@ -1152,6 +1200,7 @@ void ve_core_exit(void)
 	int cpu;
 
 	WRITE_ONCE(ve_feature, VIRT_ENABLE_NONE);
+	ve_ride_exit();
 	ve_lifecycle_exit();
 	WARN_ON(!list_empty(&ve_users));
 	for_each_possible_cpu(cpu)

@@ -50,13 +50,15 @@ TRACE_DEFINE_ENUM(VE_REF_CPU);
  *	failed disable leaves it on.
  */
 TRACE_EVENT(virt_enable_cpu,
-	TP_PROTO(unsigned int cpu, bool on, enum ve_reason why, int result),
-	TP_ARGS(cpu, on, why, result),
+	TP_PROTO(unsigned int cpu, bool on, enum ve_reason why, const char *by,
+		 int result),
+	TP_ARGS(cpu, on, why, by, result),
 
 	TP_STRUCT__entry(
 		__field(unsigned int, cpu)
 		__field(bool, on)
 		__field(int, why)
+		__array(char, by, MODULE_NAME_LEN)
 		__field(int, result)
 	),
 
@@ -64,12 +66,13 @@ TRACE_EVENT(virt_enable_cpu,
 		__entry->cpu = cpu;
 		__entry->on = on;
 		__entry->why = why;
+		strscpy(__entry->by, by, MODULE_NAME_LEN);
 		__entry->result = result;
 	),
 
-	TP_printk("cpu=%u %s why=%s result=%d", __entry->cpu,
+	TP_printk("cpu=%u %s why=%s by=%s result=%d", __entry->cpu,
 		  __entry->on ? "on" : "off", ve_show_reason(__entry->why),
-		  __entry->result)
+		  __entry->by, __entry->result)
 );
 
 /*

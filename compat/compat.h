@@ -63,6 +63,13 @@ static inline void ve_emergency_hook_register(void (*cb)(void)) { }
 static inline void ve_emergency_hook_unregister(void (*cb)(void)) { }
 #endif
 
+/* Take a file out of the current task's file table (renamed in 6.10). */
+#ifdef VE_HAVE_FILE_CLOSE_FD
+#define ve_close_fd_get_file(fd)	file_close_fd(fd)
+#else
+#define ve_close_fd_get_file(fd)	close_fd_get_file(fd)
+#endif
+
 /*
  * VE_KEXEC_SKIPS_SYSCORE_SHUTDOWN (probed.h): kexec does not call
  * syscore_shutdown() on this kernel.  See ve_shutdown() and

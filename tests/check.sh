@@ -107,11 +107,11 @@ timed() { echo "$1 $2" >>"$run/times"; }
 # multi-threaded: the others run KVM's guests, so QEMU runs them
 # single-threaded (ve_qemu_tcg in tests/vm/lib.sh).
 guests=(
-	"6.12-svm 6.12 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmlife,sharing,kvmselftests,kexec,crash ve.kvm=percpu"
-	"6.12-vmx 6.12 full bochs vmx 2 scenario,selftests@full,sysfs@full,trace@full,suspend,kvm,kvmlife,sharing,kvmselftests,kexec@full,crash ve.kvm=percpu crashkernel=96M"
-	"6.1-svm 6.1 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,kvm,kvmlife,sharing,kvmselftests@full,kexec,crash ve.kvm=percpu"
+	"6.12-svm 6.12 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,suspend,bench,kvm,kvmlife,sharing,kvmselftests,ridealong@full,kexec,crash ve.kvm=percpu"
+	"6.12-vmx 6.12 full bochs vmx 2 scenario,selftests@full,sysfs@full,trace@full,suspend,kvm,kvmlife,sharing,kvmselftests,ridealong@full,kexec@full,crash ve.kvm=percpu crashkernel=96M"
+	"6.1-svm 6.1 full qemu svm 4 kunit,scenario,selftests,sysfs,trace,kvm,kvmlife,sharing,kvmselftests@full,ridealong@full,kexec,crash ve.kvm=percpu"
 	"6.1-stress 6.1 full qemu svm 4 stress"
-	"6.1-vmx 6.1 full bochs vmx 2 scenario@full,selftests@full,kvm,kvmlife,sharing@full,kvmselftests@full,kexec@full ve.kvm=percpu"
+	"6.1-vmx 6.1 full bochs vmx 2 scenario@full,selftests@full,kvm,kvmlife,sharing@full,kvmselftests@full,ridealong@full,kexec@full ve.kvm=percpu"
 	"6.12-builtin-svm 6.12-builtin full qemu svm 4 kunit,builtin,selftests,sysfs,kvm,shutdown ve.kvm=percpu ve.end=reboot"
 	"6.12-builtin-noinit 6.12-builtin full qemu svm 2 builtin virt_enable.tdx=on"
 	"6.12-tdx-svm 6.12-tdx full qemu svm 4 kunit@full,shutdown@full"

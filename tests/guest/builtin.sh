@@ -52,10 +52,12 @@ ve_check "closing the holder turns every CPU off (hardware)" ve_all_hw 0
 # The KVM check a built-in virt_enable makes goes through the module kset.
 ve_check "unmodified $KVM loads once idle" ve_stock_kvm_load
 exec 3>$VE_CTL
-ve_check "get fails with EBUSY while unmodified $KVM is loaded" \
-	ve_cmd_fails 3 "get $F" "Device or resource busy"
+ve_check "get succeeds while unmodified $KVM is loaded" ve_cmd 3 "get $F"
+ve_check "built in, virt_enable rides $KVM" ve_same "$(ve_field switcher)" "$KVM"
+ve_check "every online CPU on (hardware)" ve_all_hw 1
 exec 3>&-
-ve_stock_kvm_unload
-ve_check "get succeeds once $KVM is gone" eval 'exec 3>$VE_CTL && ve_cmd 3 "get $F"'
+ve_check "$KVM unloads once the reference is gone" ve_stock_kvm_unload
+ve_check "get succeeds once $KVM is gone, switched by virt_enable" \
+	eval 'exec 3>$VE_CTL && ve_cmd 3 "get $F" && [ "$(ve_field switcher)" = virt_enable ]'
 exec 3>&-
 ve_check "nothing left on (hardware)" ve_all_hw 0

@@ -167,7 +167,7 @@ order_read() {
 		offs++
 		if (!off) {
 			off = n; off_ts = ts; off_in = cur
-			off_why = $(i + 3); off_result = $(i + 4)
+			off_why = $(i + 3); off_result = $(i + 5)
 		}
 	}
 	END {

@@ -129,19 +129,16 @@ exec 3>&-
 ve_check "unload succeeds once free" rmmod virt_enable
 ve_check "no CPU left on after unload (hardware)" ve_all_hw 0
 
-# --- unmodified KVM loaded first (6.12 turns $F on at load, 6.1 per VM) ---
+# --- unmodified KVM loaded first: virt_enable rides it (ridealong.sh) ---
 ve_check "unmodified $KVM loads" ve_stock_kvm_load
-kvm_hw=$(ve_hw_map)
 modprobe virt_enable
 exec 3>$VE_CTL
-ve_check "get fails with EBUSY while $KVM is loaded" ve_cmd_fails 3 "get $F" "Device or resource busy"
-ve_check "the refusal names $KVM in dmesg" ve_dmesg_has "$KVM is loaded and owns $F"
-ve_check "refused get leaves no user and no CPU of ours on" \
-	ve_same "$(ve_field users) $(ve_all_state_hw 0 && echo off)" "0 off"
-ve_check "$KVM's hardware state untouched" ve_same "$(ve_hw_map)" "$kvm_hw"
+ve_check "get succeeds while $KVM is loaded" ve_cmd 3 "get $F"
+ve_check "virt_enable says it rides $KVM" ve_dmesg_has "riding $KVM"
+ve_check "$F on on every CPU (hardware)" ve_all_hw 1
 exec 3>&-
-ve_stock_kvm_unload
-ve_check "$KVM unloads, leaving $F off (hardware)" ve_all_hw 0
+ve_check "$KVM unloads once the reference is gone" ve_stock_kvm_unload
+ve_check "$KVM gone, $F off (hardware)" ve_all_hw 0
 
 # --- virt_enable first, then unmodified KVM ---
 exec 3>$VE_CTL

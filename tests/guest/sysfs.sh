@@ -15,6 +15,7 @@ ve_check "cpus_on is empty with no user" ve_same "$(cat $SYS/cpus_on)" ""
 ve_check "users is 0 with no user" ve_same "$(cat $SYS/users)" 0
 ve_check "system_users is 0 with no user" ve_same "$(cat $SYS/system_users)" 0
 ve_check "window_failures is 0" ve_same "$(cat $SYS/window_failures)" 0
+ve_check "switcher is virt_enable with no KVM loaded" ve_same "$(cat $SYS/switcher)" virt_enable
 ve_check "a system-wide holder" ve_hold "get $F"
 system_holder=$!
 ve_check "a per-CPU holder on CPU $last" ve_hold "get-cpu $F $last" "get-cpu $F $last"
@@ -25,11 +26,11 @@ ve_check "debugfs is unmounted" ve_not grep -q ' /sys/kernel/debug ' /proc/mount
 ve_check "cpus_on lists every online CPU ($online)" ve_same "$(cat $SYS/cpus_on)" "$online"
 ve_check "users counts both holders" ve_same "$(cat $SYS/users)" 2
 ve_check "system_users counts the system-wide holder" ve_same "$(cat $SYS/system_users)" 1
-for f in feature cpus_on users system_users window_failures; do
+for f in feature cpus_on users system_users switcher window_failures; do
 	ve_check "$f is one value on one line" \
 		eval '[ "$(wc -l <$SYS/$f)" = 1 ] && [ "$(wc -w <$SYS/$f)" = 1 ]'
 done
-for f in feature cpus_on users system_users window_failures; do
+for f in feature cpus_on users system_users switcher window_failures; do
 	ve_check "$f is read-only (0444)" ve_same "$(stat -c %a $SYS/$f)" 444
 	ve_check "writing $f is refused" ve_not sh -c "echo x >$SYS/$f" 2>/dev/null
 done

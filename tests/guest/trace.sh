@@ -31,7 +31,7 @@ cat $T/trace >/tmp/trace.txt
 
 # events CPU ON|OFF [WHY]: how many transitions of CPU the trace shows.
 events() {
-	grep -c "virt_enable_cpu: cpu=$1 $2 why=${3:-[a-z]*} result=0$" /tmp/trace.txt
+	grep -c "virt_enable_cpu: cpu=$1 $2 why=${3:-[a-z]*} by=virt_enable result=0$" /tmp/trace.txt
 }
 # delta CPU KEY: how much the state's counter moved.
 delta() {
@@ -43,7 +43,7 @@ for cpu in $(ve_online_cpus); do
 	ve_check "CPU $cpu: 'off' events match the state's disables" ve_same "$(events "$cpu" off)" "$(delta "$cpu" disables)"
 done
 ve_check "the first get turned on every CPU, for a reference" \
-	ve_same "$(grep -c 'virt_enable_cpu: cpu=[0-9]* on why=reference result=0$' /tmp/trace.txt)" "$ncpus"
+	ve_same "$(grep -c 'virt_enable_cpu: cpu=[0-9]* on why=reference by=virt_enable result=0$' /tmp/trace.txt)" "$ncpus"
 if [ "$last" -gt 0 ]; then
 	ve_check "CPU $last went off and on for hotplug" \
 		ve_same "$(events "$last" off hotplug)/$(events "$last" on hotplug)" "1/1"

@@ -1190,6 +1190,9 @@ static struct module *ve_fake_module(struct kunit *test, const char *name,
 	fm->kallsyms.num_symtab = ARRAY_SIZE(fm->syms);
 	fm->kallsyms.strtab = fm->strtab;
 	RCU_INIT_POINTER(fm->mod.kallsyms, &fm->kallsyms);
+#ifdef CONFIG_MODULE_UNLOAD
+	atomic_set(&fm->mod.refcnt, 1);	/* the loader's base reference */
+#endif
 	return &fm->mod;
 }
 
@@ -1198,34 +1201,93 @@ static int ve_notify(struct module *mod, unsigned long state)
 	return ve_kunit_module_notify(state, mod);
 }
 
+/* CPUs the core counts as on for its users. */
+static unsigned int ve_test_cpus_on(void)
+{
+	unsigned int n = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(ve_cpu_state(cpu)->on);
+	return n;
+}
+
+/* An unmodified KVM turned the hardware on, or off again, everywhere. */
+static void ve_fake_kvm_hw(bool on)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		fake(cpu)->foreign = on;
+}
+
+/*
+ * An unmodified KVM loaded while virt_enable is idle is ridden: the first
+ * user registers, its references rely on KVM's hardware where KVM has it
+ * on, each CPU on for it pins KVM, and virt_enable switches nothing and
+ * leaves the emergency hook to KVM; once KVM is gone, virt_enable switches
+ * the hardware itself and holds the hook again.
+ */
+static void ve_test_kvm_ride(struct kunit *test)
+{
+	struct module *stock = ve_fake_module(test, "kvm_intel", "kvm_x86_vendor_init", true);
+	struct virt_enable_user *a;
+	int base = module_refcount(stock);
+
+	KUNIT_EXPECT_EQ(test, ve_notify(stock, MODULE_STATE_COMING), 0);
+	a = ve_test_user(test, "a", NULL, NULL);
+	KUNIT_EXPECT_PTR_EQ(test, ve_ride_kvm, stock);
+	KUNIT_EXPECT_TRUE(test, ve_armed);
+	KUNIT_EXPECT_TRUE(test, !ve_kunit_emergency_hook);
+
+	/* KVM has it off, and a VM of its own needs a task with an mm. */
+	KUNIT_EXPECT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, virt_enable_get_cpu(a, VE_FAKE_FEATURE), -ENODEV);
+	KUNIT_EXPECT_EQ(test, module_refcount(stock), base);
+
+	ve_fake_kvm_hw(true);
+	KUNIT_EXPECT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	KUNIT_EXPECT_EQ(test, module_refcount(stock), base + num_online_cpus());
+	KUNIT_EXPECT_EQ(test, cpumask_weight(cpu_online_mask), ve_test_cpus_on());
+	ve_expect_all(test, false, 0, 0);
+	/* Not while it pins KVM: the module loader would not let it go. */
+	virt_enable_put(a, VE_FAKE_FEATURE);
+	KUNIT_EXPECT_EQ(test, module_refcount(stock), base);
+	KUNIT_EXPECT_EQ(test, ve_test_cpus_on(), 0);
+	ve_expect_all(test, false, 0, 0);
+
+	ve_fake_kvm_hw(false);
+	KUNIT_EXPECT_EQ(test, ve_notify(stock, MODULE_STATE_GOING), 0);
+	KUNIT_EXPECT_PTR_EQ(test, ve_ride_kvm, NULL);
+	KUNIT_EXPECT_TRUE(test, ve_kunit_emergency_hook == ve_emergency_disable_cpu);
+	KUNIT_EXPECT_EQ(test, virt_enable_get(a, VE_FAKE_FEATURE), 0);
+	ve_expect_all(test, true, 1, 0);
+	virt_enable_put(a, VE_FAKE_FEATURE);
+	ve_expect_all(test, false, 1, 1);
+}
+
 static void ve_test_kvm_policy(struct kunit *test)
 {
-	struct module *patched, *stock, *other;
+	struct module *patched, *stock;
 
 	patched = ve_fake_module(test, "kvm_intel", "virt_enable_get", true);
 	stock = ve_fake_module(test, "kvm_intel", "kvm_x86_vendor_init", true);
-	other = ve_fake_module(test, "kvm_amd", "virt_enable_get", false);
-
-	/* Loaded while idle: an unmodified KVM blocks the first user, named. */
-	KUNIT_EXPECT_EQ(test, ve_notify(stock, MODULE_STATE_COMING), 0);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(virt_enable_register("a", NULL, NULL)), -EBUSY);
-	KUNIT_EXPECT_FALSE(test, ve_armed);
-	KUNIT_EXPECT_EQ(test, ve_notify(stock, MODULE_STATE_GOING), 0);
-
-	/* A symbol it defines itself does not make it a user. */
-	KUNIT_EXPECT_EQ(test, ve_notify(other, MODULE_STATE_COMING), 0);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(virt_enable_register("a", NULL, NULL)), -EBUSY);
-	KUNIT_EXPECT_EQ(test, ve_notify(other, MODULE_STATE_GOING), 0);
 
 	/* A patched one is not remembered, and loads while users exist. */
 	KUNIT_EXPECT_EQ(test, ve_notify(patched, MODULE_STATE_COMING), 0);
 	ve_test_user(test, "a", NULL, NULL);
 	KUNIT_EXPECT_TRUE(test, ve_armed);
+	KUNIT_EXPECT_PTR_EQ(test, ve_ride_kvm, NULL);
 	KUNIT_EXPECT_EQ(test, ve_notify(patched, MODULE_STATE_COMING), 0);
+	/* An unmodified one cannot load over the hardware virt_enable owns. */
 	KUNIT_EXPECT_EQ(test, ve_notify(stock, MODULE_STATE_COMING), -EBUSY);
-	KUNIT_EXPECT_EQ(test, ve_notify(other, MODULE_STATE_COMING), -EBUSY);
 }
 #else
+static void ve_test_kvm_ride(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_KALLSYMS");
+}
+
 static void ve_test_kvm_policy(struct kunit *test)
 {
 	kunit_skip(test, "needs CONFIG_KALLSYMS");
@@ -2453,6 +2515,7 @@ static struct kunit_case ve_test_cases[] = {
 	KUNIT_CASE(ve_test_cpu_dies_holding),
 	KUNIT_CASE(ve_test_wrong_feature),
 	KUNIT_CASE(ve_test_foreign_owner),
+	KUNIT_CASE(ve_test_kvm_ride),
 	KUNIT_CASE(ve_test_kvm_policy),
 	KUNIT_CASE(ve_test_suspend),
 	KUNIT_CASE(ve_test_suspend_while_busy),

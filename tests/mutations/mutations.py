@@ -295,6 +295,32 @@ LIFECYCLE = {
     "sharing", "6.12 bochs vmx 2 full ve.sharing=side ve.panic_on_warn=0",
     ["sharing: kvm_intel (patched) and ve_hv2 load, a vCPU loops on every CPU",
      "sharing: side: ve_hv2's run of 2000 ms ends"]),
+ # Riding an unmodified KVM (ridealong.sh, QEMU 6.12): virt_enable's
+ # syscore ops stay where they were registered, so with virt_enable loaded
+ # first KVM's suspend turns SVM off before users hear of it.
+ "ride_syscore_order": (("hooks.c",
+    "\tve_syscore_unregister(&ve_syscore);\n\tve_syscore_register(&ve_syscore);\n",
+    "",
+    "ridealong: [enable_virt_at_load=1, virt_enable-first] callbacks across hotplug and suspend found svm on"),
+    "ridealong", "6.12 qemu svm 2 full",
+    ["ridealong: [enable_virt_at_load=1, kvm-first] callbacks across hotplug and suspend found svm on",
+     "ridealong: [enable_virt_at_load=1, virt_enable-first] suspend and resume"]),
+ # No VM held where KVM has SVM off: references find it off.
+ "ride_no_held_vm": (("ride.c",
+    "\tvm = ve_ride_create_vm();\n",
+    "\treturn 0;\n\tvm = ve_ride_create_vm();\n",
+    "ridealong: [enable_virt_at_load=0, kvm-first] svm on on every CPU (hardware)"),
+    "ridealong", "6.12 qemu svm 2 full",
+    ["ridealong: [enable_virt_at_load=1, kvm-first] svm on on every CPU (hardware)"]),
+ # KVM not pinned by the CPUs on for virt_enable's users: it unloads
+ # under them (then ve_ride_stop() warns: no panic_on_warn here).
+ "ride_kvm_unpinned": (("ride.c",
+    "\tif (!kvm || !try_module_get(kvm))\n\t\treturn -ENODEV;\n\tif (!ve_vendor->cpu_is_on()) {\n\t\tmodule_put(kvm);\n",
+    "\tif (!kvm)\n\t\treturn -ENODEV;\n\tif (!ve_vendor->cpu_is_on()) {\n",
+    "ridealong: [enable_virt_at_load=1, kvm-first] rmmod kvm_amd refused while held",
+    [("\tmodule_put(kvm);\n}", "}")]),
+    "ridealong", "6.12 qemu svm 2 full ve.panic_on_warn=0",
+    ["ridealong: [enable_virt_at_load=1, kvm-first] svm on on every CPU (hardware)"]),
 }
 GUEST = {}
 HOLDS = {}

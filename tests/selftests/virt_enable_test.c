@@ -43,6 +43,8 @@ struct ve_user_line {
 
 struct ve_state {
 	char feature[8];
+	char switcher[64];	/* virt_enable, or the KVM module it rides */
+	int held_vm;
 	unsigned int users, system_users;
 	int nr_cpus;
 	struct ve_cpu_line cpu[VE_MAX_CPUS];
@@ -169,6 +171,8 @@ static int ve_parse_state(const char *text, struct ve_state *st)
 	for (line = strtok_r(copy, "\n", &save); line && !r;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (sscanf(line, "feature %7s", st->feature) == 1 ||
+		    sscanf(line, "switcher %63s", st->switcher) == 1 ||
+		    sscanf(line, "held_vm %d", &st->held_vm) == 1 ||
 		    sscanf(line, "users %u", &st->users) == 1 ||
 		    sscanf(line, "system_users %u", &st->system_users) == 1 ||
 		    sscanf(line, "emergency_hook %15s", hook) == 1 ||
@@ -311,6 +315,9 @@ TEST_F(ve, state_matches_requests)
 
 	ASSERT_EQ(ve_state(&st), 0);
 	EXPECT_STREQ(st.feature, self->feature);
+	/* No unmodified KVM loaded here: virt_enable switches itself. */
+	EXPECT_STREQ(st.switcher, "virt_enable");
+	EXPECT_EQ(st.held_vm, 0);
 	EXPECT_EQ(st.nr_cpus, sysconf(_SC_NPROCESSORS_CONF));
 	for (cpu = 0; cpu < st.nr_cpus; cpu++)
 		EXPECT_EQ(st.cpu[cpu].online, ve_cpu_online(cpu));

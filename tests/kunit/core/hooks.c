@@ -35,6 +35,11 @@ bool ve_emergency_hook_available(void)
 	return true;
 }
 
+/* No syscore ops to reorder here. */
+void ve_syscore_reorder(void)
+{
+}
+
 int ve_lifecycle_init(void)
 {
 	int r;
