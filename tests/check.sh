@@ -118,12 +118,23 @@ guests=(
 	"6.12-tdx-vmx 6.12-tdx full bochs vmx 2 kunit@full,tdx,shutdown ve.kvm=percpu"
 )
 # The full tier's guests: negative controls, which prove that a test can
-# fail and need not prove it again on every change.
+# fail and need not prove it again on every change; and kexec and crash on
+# top of an unmodified KVM (ve.kexec=ride, ve.crash=ride: see
+# tests/guest/kexec.sh and crash.sh), in guests of their own since a
+# kernel ends once.
 full_guests=(
 	"6.12-vmx-kexec-neg 6.12 chain bochs vmx 2 kexec-neg"
 	"6.12-vmx-crash-neg 6.12 chain bochs vmx 2 crash-neg crashkernel=96M"
 	"6.12-svm-kexec-neg 6.12 chain qemu svm 2 kexec-neg"
 	"6.12-svm-crash-neg 6.12 chain qemu svm 2 crash-neg crashkernel=96M"
+	"6.12-vmx-kexec-ride 6.12 full bochs vmx 2 kexec ve.kexec=ride"
+	"6.1-vmx-kexec-ride 6.1 full bochs vmx 2 kexec ve.kexec=ride"
+	"6.12-svm-kexec-ride 6.12 full qemu svm 4 kexec ve.kexec=ride"
+	"6.1-svm-kexec-ride 6.1 full qemu svm 4 kexec ve.kexec=ride"
+	"6.12-vmx-crash-ride 6.12 full bochs vmx 2 crash ve.crash=ride crashkernel=96M"
+	"6.1-vmx-crash-ride 6.1 full bochs vmx 2 crash ve.crash=ride crashkernel=96M"
+	"6.12-svm-crash-ride 6.12 full qemu svm 4 crash ve.crash=ride crashkernel=96M"
+	"6.1-svm-crash-ride 6.1 full qemu svm 4 crash ve.crash=ride crashkernel=96M"
 )
 [ "$tier" = ci ] || guests+=("${full_guests[@]}")
 all_checks="headers debian style sparse docs"
@@ -213,7 +224,8 @@ stage_kvm() {
 		read -r name kname _ _ _ _ suites _ <<<"$g"
 		[ "$kname" = "$1" ] || continue
 		suites=,$(kept_suites "$suites"),
-		[[ $suites != *,scenario,* && $suites != *,builtin,* && $suites != *,kvmselftests,* ]] ||
+		[[ $suites != *,scenario,* && $suites != *,builtin,* && $suites != *,kvmselftests,* &&
+		   $suites != *,sharing,* && $suites != *,ridealong,* ]] ||
 			want+=,stock
 		[[ $suites != *,kvmselftests,* ]] || want+=,selftests
 	done
@@ -416,6 +428,13 @@ guest_results() {
 			grep -q "reboot: $last_words" "$log"
 		check "$name: $end with a reference held: $feature off on all $cpus CPUs (hardware)" \
 			[ "$(grep -c "ve_probe: shutdown: cpu [0-9]* $feature off" "$log")" = "$cpus" ]
+	fi
+	if [[ $name == *-kexec-ride ]]; then
+		# What ve_testuser found in its ->cpu_disabling at shutdown,
+		# before KVM turned the hardware off (tests/guest/kexec.sh).
+		check "$name: kexec riding KVM: ve_testuser told on all $cpus CPUs, $feature still on each time" \
+			eval '[ "$(grep -c "ve_testuser: disabling: user ride cpu [0-9]* $feature on" "$log")" = "$cpus" ] &&
+			      ! grep -q "ve_testuser: disabling: user ride cpu [0-9]* $feature off" "$log"'
 	fi
 	if [[ " $suites " == *" kunit "* ]]; then
 		check "$name: kunit: the unbalanced put warned exactly once" \

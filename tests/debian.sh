@@ -7,9 +7,11 @@
 # linux-headers, as its postinst does on an installing machine, and boot
 # the image in QEMU (SVM, 4 CPUs) with an initramfs holding that module,
 # msr and KVM from the image, and the test-only modules and programs built
-# against the same headers; run the scenario and kselftest suites, and on
-# 6.12 the KVM guest test on the DKMS-built patched KVM (tests/headers.sh
-# must have built it first: check.sh runs it before).
+# against the same headers; run the scenario and kselftest suites, the
+# ridealong suite on the image's own unmodified kvm_amd (the headline: a
+# stock Debian kernel, nothing rebuilt but virt_enable), and on 6.12 the
+# KVM guest test on the DKMS-built patched KVM (tests/headers.sh must have
+# built it first: check.sh runs it before).
 # What differs from the test kernels: no KUnit, no lockdep, modversions
 # and module signatures (ours are unsigned: the kernel taints, loads them).
 #
@@ -30,7 +32,7 @@ run=${VE_RUN:-$VE_CACHE/run}
 # guest SERIES: the whole route for one series.
 guest() {
 	local series=$1 name=debian-$1-svm image release abi kdir build root t
-	local stage=$run/$name/stage suites=${DEBIAN_SUITES:-scenario,selftests,shutdown}
+	local stage=$run/$name/stage suites=${DEBIAN_SUITES:-scenario,selftests,ridealong,shutdown}
 	local kvm_tree ko mods=()
 
 	image=$("$vm/debian-kernel.sh" "$series") || { fail "$name: Debian's image downloads"; return; }
@@ -77,7 +79,7 @@ guest() {
 			cp "$(find "$kvm_tree" -name "$ko.ko*" | head -n 1)" "$stage/dkms-kvm/"
 		done
 		xz -df "$stage"/dkms-kvm/*.xz 2>/dev/null
-		suites=scenario,selftests,dkmskvm,shutdown
+		suites=scenario,selftests,ridealong,dkmskvm,shutdown
 	fi
 	if ! "$vm/debian-initramfs.sh" --decompress "$image" "$run/$name/initramfs.cpio" "$stage" \
 		msr kvm_amd "${mods[@]}" >"$run/$name-initramfs.log" 2>&1; then

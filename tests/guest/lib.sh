@@ -201,7 +201,9 @@ ve_stock_kvm_load() {
 		insmod /stock-kvm/"$(ve_kvm_module | tr _ -)".ko ||
 		{ rmmod kvm 2>/dev/null; return 1; }
 	else
-		modprobe "$(ve_kvm_module)"
+		# The image's own modules (Debian's): the options are kvm's.
+		modprobe kvm "$@" && modprobe "$(ve_kvm_module)" ||
+		{ rmmod kvm 2>/dev/null; return 1; }
 	fi
 }
 ve_stock_kvm_unload() { rmmod "$(ve_kvm_module)" kvm; }

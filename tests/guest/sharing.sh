@@ -15,6 +15,10 @@
 #           area) read back the same after it closed.
 #  hotplug  The same, with CPU 1 offline and online in the middle.
 #  suspend  The same, with a suspend/resume (pm_test=core) in the middle.
+#  ride     The same beside the unmodified KVM (/stock-kvm), which switches
+#           the hardware while virt_enable rides it (ride.c): on 6.1 and
+#           6.12's enable_virt_at_load=0 only the VM virt_enable holds
+#           keeps it on for ve_hv2.
 #
 # ve.sharing=PART[,PART] on the command line runs only those parts.
 . /tests/lib.sh
@@ -29,7 +33,8 @@ RUN_MS=2000
 # "Well above zero": exits per CPU each side must reach in a run.
 MIN=20
 parts=$(ve_param ve.sharing)
-parts=${parts:-alone,side,hotplug,suspend}
+parts=${parts:-alone,side,hotplug,suspend,ride}
+# (The harness stages the unmodified KVM wherever this suite runs.)
 wanted() { case ,$parts, in *,$1,*) return 0 ;; esac; return 1; }
 
 hv() { echo "$*" >$HV/control; }
@@ -110,12 +115,12 @@ fi
 
 # --- side by side with KVM ------------------------------------------------------
 
-# side_start: a looping vCPU on every CPU, and ve_hv2 with a system-wide
-# reference.  side_run WHAT MS [DESCRIPTION ACTION...]: ve_hv2's guests on
+# side_start LOAD...: KVM loaded by LOAD, a looping vCPU on every CPU, and
+# ve_hv2 with a system-wide reference.  side_run WHAT MS [DESCRIPTION ACTION...]: ve_hv2's guests on
 # every CPU for MS milliseconds, ACTION run half a second into it; then
 # both sides' checked exits per CPU.
 side_start() {
-	modprobe "$KVM" && modprobe ve_hv2 && hv get || return 1
+	"$@" && modprobe ve_hv2 && hv get || return 1
 	for cpu in $cpus; do ve_loop_start "kvm$cpu" "$cpu"; done
 	for cpu in $cpus; do ve_loop_wait "kvm$cpu" on_cpu 20 60 || return 1; done
 }
@@ -180,7 +185,7 @@ side_stop() {
 
 if wanted side || wanted hotplug || wanted suspend; then
 	ve_mark
-	ve_check "$KVM (patched) and ve_hv2 load, a vCPU loops on every CPU" side_start
+	ve_check "$KVM (patched) and ve_hv2 load, a vCPU loops on every CPU" side_start modprobe "$KVM"
 	if wanted side; then
 		side_run side $RUN_MS
 		ve_took side
@@ -202,4 +207,22 @@ if wanted side || wanted hotplug || wanted suspend; then
 	hv put
 	ve_check "rmmod ve_hv2 $KVM kvm: every CPU off (hardware), no user left" \
 		eval 'rmmod ve_hv2 $KVM kvm && ve_all_hw 0 && ve_same "$(ve_field users)" 0'
+fi
+
+# --- beside an unmodified KVM --------------------------------------------------
+if wanted ride; then
+	ve_mark
+	ve_check "ride: unmodified $KVM and ve_hv2 load, a vCPU loops on every CPU" \
+		side_start ve_stock_kvm_load
+	ve_check "ride: virt_enable rides $KVM (sysfs switcher)" \
+		ve_same "$(cat /sys/kernel/virt_enable/switcher)" "$KVM"
+	side_run ride $RUN_MS
+	side_stop ride
+	ve_check "ride: no warning in the kernel log" \
+		ve_not ve_since_mark_has 'WARNING:\|vmread failed\|vmwrite failed\|VMCLEAR\|VMPTRLD'
+	hv put
+	ve_check "ride: rmmod ve_hv2 $KVM kvm: no user left, virt_enable switches again" \
+		eval 'rmmod ve_hv2 && ve_stock_kvm_unload && ve_same "$(ve_field users)" 0 &&
+		      ve_same "$(cat /sys/kernel/virt_enable/switcher)" virt_enable'
+	ve_took ride
 fi

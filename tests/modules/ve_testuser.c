@@ -5,8 +5,12 @@
  * cannot do (veto a suspend, hear of an emergency).
  *
  *   /sys/kernel/debug/ve_testuser/control, one command per write:
- *     register NAME [veto] [emergency]   a user; "veto" vetoes suspends,
- *                                        "emergency" logs its emergencies
+ *     register NAME [veto] [emergency] [disabling]
+ *                                        a user; "veto" vetoes suspends,
+ *                                        "emergency" logs its emergencies,
+ *                                        "disabling" its ->cpu_disabling
+ *                                        (a kexec leaves only the serial
+ *                                        log to tell)
  *     get NAME | put NAME                a system-wide reference
  *     hammer NAME MS                     per-CPU references from threads
  *                                        and interrupts, see ve_tu_hammer()
@@ -43,7 +47,7 @@ struct ve_tu {
 	struct virt_enable_user *user;
 	char name[VIRT_ENABLE_NAME_LEN];
 	bool veto;
-	bool log_emergency;
+	bool log_emergency, log_disabling;
 	u8 seen[NR_CPUS];	/* per CPU: 0 no emergency yet, 1 it saw off, 2 on */
 	unsigned int refs;
 	atomic_t enabled, disabling, suspends, resumes, emergencies;
@@ -81,6 +85,10 @@ static void ve_tu_disabling(unsigned int cpu, void *data)
 	atomic_inc(&tu->disabling);
 	if (!ve_tu_hw_on())
 		atomic_inc(&tu->disabling_hw_off);
+	if (tu->log_disabling)
+		pr_info("disabling: user %s cpu %u %s %s\n", tu->name, cpu,
+			virt_enable_feature() == VIRT_ENABLE_VMX ? "vmx" : "svm",
+			ve_tu_hw_on() ? "on" : "off");
 }
 
 static int ve_tu_suspend(void *data)
@@ -297,6 +305,8 @@ static int ve_tu_register(char *args)
 			tu->veto = true;
 		else if (!strcmp(flag, "emergency"))
 			tu->log_emergency = true;
+		else if (!strcmp(flag, "disabling"))
+			tu->log_disabling = true;
 		else
 			return -EINVAL;
 	}
