@@ -117,6 +117,19 @@ for run in $runs; do
 	ve_check "$t rmmod $KVM accepted after the last put" ve_stock_kvm_unload
 	ve_check "$t virt_enable switches itself again (sysfs switcher)" \
 		ve_same "$(cat $SYS/switcher)" virt_enable
+	# No hand-over: while virt_enable itself switches the hardware for a
+	# user, the unmodified KVM is refused (admin guide, "With an
+	# unmodified KVM"), and nothing changes.
+	ve_check "$t a debugfs holder: virt_enable turns $F on itself" \
+		eval 've_hold "get $F" && ve_all_hw 1'
+	holder=$!
+	ve_mark
+	ve_check "$t the unmodified $KVM refused meanwhile" ve_not ve_stock_kvm_load ${arg#kvm.}
+	ve_check "$t ... saying why (dmesg)" ve_since_mark_has "refusing to load $KVM"
+	ve_check "$t ... and $F still on, virt_enable's (sysfs switcher)" \
+		eval 've_all_hw 1 && ve_same "$(cat $SYS/switcher)" virt_enable'
+	kill $holder
+	wait $holder 2>/dev/null
 	tu "unregister ride"
 	rmmod ve_testuser
 	ve_unload
