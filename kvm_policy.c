@@ -11,17 +11,12 @@
  * the emergency hook taken.
  *
  * A KVM patched to use virt_enable (kvm/ in this repository) is a user like
- * any other.  It is recognized by what the vendor module imports: at
- * MODULE_STATE_COMING its symbol table still lists the symbols it links
- * against, virt_enable's among them, whether virt_enable is a module or
- * built in.
+ * any other; see ve_kvm_is_user() for how it is told from an unmodified one.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/elf.h>
 #include <linux/kobject.h>
 #include <linux/module.h>
-#include <linux/rcupdate.h>
 #include <linux/string.h>
 
 #include "internal.h"
@@ -31,36 +26,44 @@ static const char *const ve_kvm_modules[] = { "kvm_intel", "kvm_amd" };
 /* An unmodified KVM loaded while virt_enable had no users. */
 static struct module *ve_foreign_module;
 
-/* Whether @mod, being loaded, links against virt_enable's API. */
-static bool ve_module_imports_us(struct module *mod)
+#if defined(MODULE) && !defined(CONFIG_MODULE_UNLOAD)
+/* The module use lists tell which KVM is a user: see ve_kvm_is_user(). */
+#error "virt_enable as a module needs CONFIG_MODULE_UNLOAD"
+#endif
+
+/*
+ * Whether @mod, a kvm_intel or kvm_amd being loaded or loaded, turns the
+ * hardware on and off through virt_enable (the KVM series, kvm/).
+ *
+ * A modular virt_enable asks the module loader: resolving a module's
+ * symbols, before MODULE_STATE_COMING, it records each module the new one
+ * takes symbols from (ref_module(): what lsmod's "Used by" and
+ * /sys/module/virt_enable/holders show).  A built-in virt_enable has no
+ * such record; the KVM series of its tree says so in Kconfig instead: a
+ * converted KVM_INTEL or KVM_AMD selects VIRT_ENABLE_KVM_INTEL or
+ * VIRT_ENABLE_KVM_AMD.  That speaks for the modules built with the tree,
+ * not for one built elsewhere (tainted out-of-tree), which is taken for
+ * unmodified: at worst it is refused, never let in over virt_enable's
+ * hardware.  @mod is NULL for a KVM built into the kernel.
+ */
+static bool ve_kvm_is_user(const char *name, struct module *mod)
 {
-#ifdef CONFIG_KALLSYMS
-	struct mod_kallsyms *kallsyms;
-	bool found = false;
-	unsigned int i;
+#ifdef MODULE
+	struct module_use *use;
 
-	rcu_read_lock();
-	kallsyms = rcu_dereference(mod->kallsyms);
-	for (i = 0; kallsyms && i < kallsyms->num_symtab && !found; i++) {
-		const struct elf64_sym *sym = &kallsyms->symtab[i];
-
-		found = sym->st_shndx == SHN_UNDEF &&
-			str_has_prefix(kallsyms->strtab + sym->st_name, "virt_enable_");
-	}
-	rcu_read_unlock();
-	if (found)
-		return true;
-#endif
-#if defined(MODULE) && defined(CONFIG_MODULE_UNLOAD)
-	{
-		struct module_use *use;
-
-		list_for_each_entry(use, &mod->target_list, target_list)
-			if (use->target == THIS_MODULE)
-				return true;
-	}
-#endif
+	if (!mod)	/* built in, it cannot link against a module */
+		return false;
+	list_for_each_entry(use, &mod->target_list, target_list)
+		if (use->target == THIS_MODULE)
+			return true;
 	return false;
+#else
+	bool converted = strcmp(name, "kvm_intel") ?
+			 IS_ENABLED(CONFIG_VIRT_ENABLE_KVM_AMD) :
+			 IS_ENABLED(CONFIG_VIRT_ENABLE_KVM_INTEL);
+
+	return converted && (!mod || !test_bit(TAINT_OOT_MODULE, &mod->taints));
+#endif
 }
 
 static const char *ve_kvm_module_name(const char *name)
@@ -76,20 +79,14 @@ static const char *ve_kvm_module_name(const char *name)
 /*
  * A KVM vendor module that was loaded (or built in) before virt_enable got
  * its first user.  A patched one registers a user while it loads, so one
- * found here is either loading right now (and its imports tell) or
- * unmodified.  A built-in one is foreign next to a modular virt_enable,
- * which it cannot link against; with both built in they come from one
- * tree, whose Kconfig decides (the KVM series makes KVM_INTEL and KVM_AMD
- * depend on VIRT_ENABLE).
+ * found here is either loading right now or unmodified.
  */
 static struct module *ve_kvm_module_present(void)
 {
 #ifdef MODULE
 	struct kset *modules = THIS_MODULE->mkobj.kobj.kset;
-	const bool builtin_foreign = true;
 #else
 	struct kset *modules = module_kset;
-	const bool builtin_foreign = false;
 #endif
 	struct kobject *kobj;
 	struct module *mod;
@@ -101,7 +98,7 @@ static struct module *ve_kvm_module_present(void)
 		if (!kobj)
 			continue;
 		mod = container_of(kobj, struct module_kobject, kobj)->mod;
-		foreign = mod ? !ve_module_imports_us(mod) : builtin_foreign;
+		foreign = !ve_kvm_is_user(ve_kvm_modules[i], mod);
 		kobject_put(kobj);
 		if (foreign)
 			return mod ?: ERR_PTR(-EBUSY);
@@ -115,7 +112,7 @@ static struct module *ve_kvm_module_present(void)
  * Called with ve_lock held, before the first user registers.
  *
  * Return: its module (kvm_intel or kvm_amd), NULL, or ERR_PTR(-EBUSY) for
- * one built in next to a modular virt_enable, which cannot be ridden.
+ * an unmodified one built into the kernel, which cannot be ridden.
  */
 struct module *ve_foreign_kvm(void)
 {
@@ -132,7 +129,7 @@ static int ve_module_notify(struct notifier_block *nb, unsigned long action,
 
 	if (!name)
 		return NOTIFY_DONE;
-	if (action == MODULE_STATE_COMING && ve_module_imports_us(mod))
+	if (action == MODULE_STATE_COMING && ve_kvm_is_user(name, mod))
 		return NOTIFY_DONE;
 
 	mutex_lock(&ve_lock);

@@ -15,7 +15,6 @@
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/delay.h>
-#include <linux/elf.h>
 #include <linux/module.h>
 #include <linux/notifier.h>
 #include <linux/slab.h>
@@ -1162,37 +1161,28 @@ static void ve_test_foreign_owner(struct kunit *test)
 
 /* --- unmodified KVM --------------------------------------------------------- */
 
-#ifdef CONFIG_KALLSYMS
-/* A module being loaded, with the symbol table the loader keeps for it. */
+/*
+ * A module being loaded, with the module loader's record of what it links
+ * against: this module, which carries the core's copy, when @user.
+ */
 struct ve_fake_module {
 	struct module mod;
-	struct mod_kallsyms kallsyms;
-	struct elf64_sym syms[3];
-	char strtab[64];
+	struct module_use use;
 };
 
-static struct module *ve_fake_module(struct kunit *test, const char *name,
-				     const char *import, bool undefined)
+static struct module *ve_fake_module(struct kunit *test, const char *name, bool user)
 {
 	struct ve_fake_module *fm = kunit_kzalloc(test, sizeof(*fm), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fm);
 	strscpy(fm->mod.name, name, sizeof(fm->mod.name));
 	INIT_LIST_HEAD(&fm->mod.target_list);
-	/* strtab: "\0kvm_init\0<import>\0" */
-	strscpy(fm->strtab + 1, "kvm_init", sizeof(fm->strtab) - 1);
-	strscpy(fm->strtab + 10, import, sizeof(fm->strtab) - 10);
-	fm->syms[1].st_name = 1;
-	fm->syms[1].st_shndx = 1;
-	fm->syms[2].st_name = 10;
-	fm->syms[2].st_shndx = undefined ? SHN_UNDEF : 1;
-	fm->kallsyms.symtab = fm->syms;
-	fm->kallsyms.num_symtab = ARRAY_SIZE(fm->syms);
-	fm->kallsyms.strtab = fm->strtab;
-	RCU_INIT_POINTER(fm->mod.kallsyms, &fm->kallsyms);
-#ifdef CONFIG_MODULE_UNLOAD
+	if (user) {
+		fm->use.source = &fm->mod;
+		fm->use.target = THIS_MODULE;
+		list_add(&fm->use.target_list, &fm->mod.target_list);
+	}
 	atomic_set(&fm->mod.refcnt, 1);	/* the loader's base reference */
-#endif
 	return &fm->mod;
 }
 
@@ -1230,7 +1220,7 @@ static void ve_fake_kvm_hw(bool on)
  */
 static void ve_test_kvm_ride(struct kunit *test)
 {
-	struct module *stock = ve_fake_module(test, "kvm_intel", "kvm_x86_vendor_init", true);
+	struct module *stock = ve_fake_module(test, "kvm_intel", false);
 	struct virt_enable_user *a;
 	int base = module_refcount(stock);
 
@@ -1270,8 +1260,8 @@ static void ve_test_kvm_policy(struct kunit *test)
 {
 	struct module *patched, *stock;
 
-	patched = ve_fake_module(test, "kvm_intel", "virt_enable_get", true);
-	stock = ve_fake_module(test, "kvm_intel", "kvm_x86_vendor_init", true);
+	patched = ve_fake_module(test, "kvm_intel", true);
+	stock = ve_fake_module(test, "kvm_intel", false);
 
 	/* A patched one is not remembered, and loads while users exist. */
 	KUNIT_EXPECT_EQ(test, ve_notify(patched, MODULE_STATE_COMING), 0);
@@ -1282,17 +1272,6 @@ static void ve_test_kvm_policy(struct kunit *test)
 	/* An unmodified one cannot load over the hardware virt_enable owns. */
 	KUNIT_EXPECT_EQ(test, ve_notify(stock, MODULE_STATE_COMING), -EBUSY);
 }
-#else
-static void ve_test_kvm_ride(struct kunit *test)
-{
-	kunit_skip(test, "needs CONFIG_KALLSYMS");
-}
-
-static void ve_test_kvm_policy(struct kunit *test)
-{
-	kunit_skip(test, "needs CONFIG_KALLSYMS");
-}
-#endif
 
 /* --- suspend and resume ------------------------------------------------------- */
 
