@@ -9,7 +9,9 @@
 # msr and KVM from the image, and the test-only modules and programs built
 # against the same headers; run the scenario and kselftest suites, the
 # ridealong suite on the image's own unmodified kvm_amd (the headline: a
-# stock Debian kernel, nothing rebuilt but virt_enable), and on 6.12 the
+# stock Debian kernel, nothing rebuilt but virt_enable), the second
+# hypervisor alone and beside that kvm_amd's guests (sharing's "alone" and
+# "ride" parts: its others need the patched KVM), and on 6.12 the
 # KVM guest test on the DKMS-built patched KVM (tests/headers.sh must have
 # built it first: check.sh runs it before).
 # What differs from the test kernels: no KUnit, no lockdep, modversions
@@ -32,7 +34,7 @@ run=${VE_RUN:-$VE_CACHE/run}
 # guest SERIES: the whole route for one series.
 guest() {
 	local series=$1 name=debian-$1-svm image release abi kdir build root t
-	local stage=$run/$name/stage suites=${DEBIAN_SUITES:-scenario,selftests,ridealong,shutdown}
+	local stage=$run/$name/stage suites=${DEBIAN_SUITES:-scenario,selftests,ridealong,sharing,shutdown}
 	local kvm_tree ko mods=()
 
 	image=$("$vm/debian-kernel.sh" "$series") || { fail "$name: Debian's image downloads"; return; }
@@ -71,6 +73,7 @@ guest() {
 	cp "$VE_ROOT"/tests/guest/*.sh "$build/virt_enable_test" "$build/kvm_guest_test" "$stage/tests/"
 	mods+=("$(find "$root/tree" -name 'virt-enable.ko*' | head -n 1)")
 	mods+=("$build"/tests/modules/ve_probe.ko "$build"/tests/modules/ve_testuser.ko
+	       "$build"/tests/modules/ve_hv2.ko
 	       "$build"/tests/modules/ve_bench.ko)
 	kvm_tree=$(cat "$VE_CACHE/dkms-kvm/$abi.tree" 2>/dev/null)
 	if [ -z "${DEBIAN_SUITES:-}" ] && [ -n "$kvm_tree" ] && [ -d "$kvm_tree" ]; then
@@ -79,7 +82,7 @@ guest() {
 			cp "$(find "$kvm_tree" -name "$ko.ko*" | head -n 1)" "$stage/dkms-kvm/"
 		done
 		xz -df "$stage"/dkms-kvm/*.xz 2>/dev/null
-		suites=scenario,selftests,ridealong,dkmskvm,shutdown
+		suites=scenario,selftests,ridealong,sharing,dkmskvm,shutdown
 	fi
 	if ! "$vm/debian-initramfs.sh" --decompress "$image" "$run/$name/initramfs.cpio" "$stage" \
 		msr kvm_amd "${mods[@]}" >"$run/$name-initramfs.log" 2>&1; then
@@ -94,7 +97,7 @@ guest() {
 	if "$vm/boot.sh" qemu --tcg single --cpus "${DEBIAN_CPUS:-4}" \
 		--kernel "$image/boot/vmlinuz-$release" \
 		--initrd "$run/$name/initramfs.cpio" --log "$run/$name.log" --timeout 900 \
-		--append "printk.devkmsg=on ve.panic_on_warn=1 ve.suites=$suites ve.feature=svm ve.kvm=none ${DEBIAN_APPEND:-}" \
+		--append "printk.devkmsg=on ve.panic_on_warn=1 ve.suites=$suites ve.feature=svm ve.kvm=none ve.sharing=alone,ride ${DEBIAN_APPEND:-}" \
 		>"$run/$name.out" 2>&1; then
 		pass "$name: Debian's $release boots in QEMU and runs to the end ($((SECONDS - t)) s)"
 	else
