@@ -315,7 +315,9 @@ LIFECYCLE = {
  "ride_no_held_vm": (("ride.c",
     "\tvm = ve_ride_create_vm();\n",
     "\treturn 0;\n\tvm = ve_ride_create_vm();\n",
-    "ridealong: [enable_virt_at_load=0, kvm-first] svm on on every CPU (hardware)"),
+    "ridealong: [enable_virt_at_load=0, kvm-first] svm on on every CPU (hardware)",
+    # (Else the first system-wide get waits for a VM that never comes.)
+    [("\treturn !ve_ride_kvm || ve_ride_vm || ve_ride_kvm_on();\n", "\treturn true;\n")]),
     "ridealong", "6.12 qemu svm 2 full",
     ["ridealong: [enable_virt_at_load=1, kvm-first] svm on on every CPU (hardware)"]),
  # KVM not pinned by the CPUs on for virt_enable's users: it unloads
