@@ -33,12 +33,21 @@ switches() { ve_hw_transitions | awk '{ print $1, $3, $4 }'; }
 callbacks_saw_on() {
 	[ "$(tu_field enabled_hw_off)" = 0 ] && [ "$(tu_field disabling_hw_off)" = 0 ]
 }
-# kernel_kb: the kernel's own memory in kB, the kinds a VM takes (slab,
-# vmalloc, page tables, stacks, per-CPU): MemFree moves by whole per-CPU
-# page batches, hundreds of kB either way.
+# vm_cost: what one VM of KVM's with nothing in it takes, as virt_enable
+# holds one, in kB of the kernel's own memory (slab, vmalloc, page tables,
+# stacks, per-CPU), from 32 of them: one moves those counters by less than
+# their per-CPU batches do.
 kernel_kb() {
 	awk '$1 ~ /^(Slab|VmallocUsed|PageTables|KernelStack|Percpu):$/ { kb += $2 }
 	     END { print kb }' /proc/meminfo
+}
+vm_cost() {
+	before=$(kernel_kb)
+	/tests/kvm_guest_test --empty-vms 32 --hold 3 >/tmp/vms.out 2>&1 &
+	sleep 1.5
+	after=$(kernel_kb)
+	wait $!
+	grep -q "ok - 32 empty VMs made" /tmp/vms.out && echo $(((after - before) / 32))
 }
 guests_on_every_cpu() {
 	for cpu in $(ve_online_cpus); do
@@ -79,10 +88,8 @@ for run in $runs; do
 	switched=$(switches)
 	modprobe ve_testuser
 	ve_check "$t a user registers beside $KVM" tu "register ride"
-	kb_before=$(kernel_kb)
+	[ "$at_load" = 1 ] || ve_say "# $t a VM like the one virt_enable holds: $(vm_cost) kB"
 	ve_check "$t and takes a system-wide reference" tu "get ride"
-	[ "$at_load" = 1 ] ||
-		ve_say "# $t the held VM took $(($(kernel_kb) - kb_before)) kB (slab, vmalloc, page tables, stacks, per-CPU)"
 	ve_check "$t virt_enable rides $KVM (sysfs switcher)" ve_same "$(cat $SYS/switcher)" "$KVM"
 	ve_check "$t $F on on every CPU (hardware)" ve_all_hw 1
 	ve_check "$t a VM of KVM's held only where KVM had $F off" \

@@ -29,6 +29,10 @@
  * sequence ..." or "not ok - ...: why"; the exit status is 0 only if every
  * vCPU made at least one exit and every exit was in sequence.
  *
+ * With --empty-vms N it creates N VMs and nothing in them (KVM_CREATE_VM
+ * only: what virt_enable holds while riding an unmodified KVM), keeps them
+ * --hold SECONDS, and says how many it made; a test reads what they cost.
+ *
  * With --bench N the vCPU measures KVM's own guest round trip, for make
  * bench to set beside a second hypervisor's:
  *
@@ -91,7 +95,7 @@ struct vcpu {
 };
 
 static struct {
-	int value, vcpus, cpu, hold, repeat, loop, nice, bench;
+	int value, vcpus, cpu, hold, repeat, loop, nice, bench, empty_vms;
 	const char *stop_file, *status_file;
 } opt = { .value = 42, .vcpus = 1, .cpu = -1, .hold = 0, .repeat = 1, .loop = -1 };
 
@@ -623,7 +627,8 @@ static void print_usage(void)
 	      "                      [--repeat N]\n"
 	      "       kvm_guest_test --loop SECONDS [--vcpus N] [--cpu C] [--hold SECONDS]\n"
 	      "                      [--stop-file PATH] [--status PATH] [--nice N]\n"
-	      "       kvm_guest_test --bench N [--cpu C]\n", stderr);
+	      "       kvm_guest_test --bench N [--cpu C]\n"
+	      "       kvm_guest_test --empty-vms N [--hold SECONDS]\n", stderr);
 	exit(2);
 }
 
@@ -638,6 +643,7 @@ int main(int argc, char **argv)
 		{ "loop", &opt.loop, 0, 86400 },
 		{ "nice", &opt.nice, 0, 19 },
 		{ "bench", &opt.bench, 2, 10000000 },
+		{ "empty-vms", &opt.empty_vms, 1, 1000 },
 	};
 	static const struct { const char *name; const char **val; } strings[] = {
 		{ "stop-file", &opt.stop_file },
@@ -717,6 +723,14 @@ int main(int argc, char **argv)
 	report(why[0] ? why : NULL, "KVM_GET_API_VERSION is %d", KVM_API_VERSION);
 	if (why[0])
 		return 1;
+	if (opt.empty_vms) {
+		for (i = 0; i < opt.empty_vms && ioctl(kvm, KVM_CREATE_VM, 0) >= 0; i++)
+			;
+		report(i < opt.empty_vms ? strerror(errno) : NULL,
+		       "%d empty VMs made, held %d s", i, opt.hold);
+		sleep(opt.hold);
+		return failures ? 1 : 0;
+	}
 
 	for (round = 1; round <= opt.repeat; round++) {
 		if (opt.repeat > 1)
