@@ -84,15 +84,15 @@ M = {
     "kunit: ve_test_system_fast_paths"),
  # The system-wide count published before the broadcast that backs it.
  "system_count_published_early": ("virt_enable.c",
-    "\tif (!user->system) {\n\t\tve_set_system(user, true);\n",
-    "\tif (!permanent)\n\t\tatomic_inc(&user->nr_refs);\n\tif (!user->system) {\n\t\tve_set_system(user, true);\n",
+    "\tif (!user->system) {\n\t\tif (!ve_nr_system_users && !ve_ride_ready())\n\t\t\treturn -EAGAIN;\n\t\tve_set_system(user, true);\n",
+    "\tif (!user->system && !ve_nr_system_users && !ve_ride_ready())\n\t\treturn -EAGAIN;\n\tif (!permanent)\n\t\tatomic_inc(&user->nr_refs);\n\tif (!user->system) {\n\t\tve_set_system(user, true);\n",
     "kunit: ve_test_system_count_published_after",
     [("\telse\n\t\tatomic_inc(&user->nr_refs);\n", "")]),
  # A fast get that trusts a held count after a failed resume: the CPU
  # going off leaves its users ready.
  "fast_get_ignores_hw": ("virt_enable.c",
-    "\tve_cpu_unready();\n\tWRITE_ONCE(vc->on, false);\n\tbarrier();\n\tr = ve_vendor->disable_cpu();",
-    "\tWRITE_ONCE(vc->on, false);\n\tbarrier();\n\tr = ve_vendor->disable_cpu();",
+    "\tve_cpu_unready();\n\tWRITE_ONCE(vc->on, false);\n\tif (!vc->owned) {\n",
+    "\tWRITE_ONCE(vc->on, false);\n\tif (!vc->owned) {\n",
     "kunit: ve_test_fast_get_after_failed_resume"),
  # A system-wide fast get once the machine is going down, whose crash
  # turned every CPU off.
@@ -126,8 +126,8 @@ M = {
     "kunit: ve_test_disable_failure_keeps_ownership"),
  # "on" cleared only once the vendor disable returned.
  "on_cleared_after_disable": ("virt_enable.c",
-    "\tWRITE_ONCE(vc->on, false);\n\tbarrier();\n\tr = ve_vendor->disable_cpu();",
-    "\tr = ve_vendor->disable_cpu();",
+    "\tWRITE_ONCE(vc->on, false);\n\tif (!vc->owned) {\n\t\t/* KVM's hardware, see ve_hw_on(). */\n",
+    "\tif (!vc->owned) {\n\t\tWRITE_ONCE(vc->on, false);\n\t\t/* KVM's hardware, see ve_hw_on(). */\n",
     "kunit: ve_test_emergency_during_disable",
     [("\tWRITE_ONCE(vc->owned, false);\n\tWRITE_ONCE(vc->nr_disables,",
       "\tWRITE_ONCE(vc->on, false);\n\tWRITE_ONCE(vc->owned, false);\n\tWRITE_ONCE(vc->nr_disables,")]),
