@@ -251,7 +251,7 @@ LIFECYCLE = {
  "shutdown_skips_hw": (("lifecycle.c",
     "\tve_cpu_reconcile(vc, VE_WHY_SHUTDOWN);",
     "\tif (false)\n\t\tve_cpu_reconcile(vc, VE_WHY_SHUTDOWN);",
-    "kexec: the boot CPU, which ran kexec, came up with EFER.SVME clear: virt_enable's shutdown turned SVM off there"),
+    "kexec: the boot CPU, which ran kexec, came up with EFER.SVME clear: virt_enable's shutdown hook turned SVM off there"),
     "kexec", "6.12 qemu svm 4 chain crashkernel=96M",
     ["kexec: it brought up all 4 CPUs"]),
  # The emergency path runs the users' callbacks, then leaves the hardware on.
